@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from envsetup.kinds import Field, ProbeResult
+
+
+def last_lines(output: str, count: int = 3) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) if lines else "(no output)"
+
+
+class CommandCheck:
+    """A command exits with the expected status and, optionally, its output matches a regex."""
+
+    name: ClassVar[str] = "command"
+    fields: ClassVar[dict[str, Field]] = {
+        "run": Field("shell", required=True, doc="the command (stdout and stderr are read)"),
+        "status": Field("int", default=0, doc="expected exit status"),
+        "output": Field("str", doc="regex searched for in the output (multi-line)"),
+    }
+
+    @staticmethod
+    def validate(args: dict[str, Any]) -> None:
+        if args.get("output"):
+            re.compile(args["output"])
+
+    @staticmethod
+    def command(args: dict[str, Any]) -> str:
+        return str(args["run"])
+
+    @staticmethod
+    def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:
+        if status != args["status"]:
+            return ProbeResult(
+                "failed", f"exit status {status}, expected {args['status']}: {last_lines(output)}"
+            )
+        pattern = args.get("output")
+        if pattern and not re.search(pattern, output, re.MULTILINE):
+            return ProbeResult("failed", f"output does not match /{pattern}/: {last_lines(output)}")
+        return ProbeResult("ok", f"exit status {status}")
+
+    @staticmethod
+    def describe(args: dict[str, Any]) -> str:
+        return f"`{args['run']}` exits {args['status']}"

@@ -1,0 +1,246 @@
+"""The command line: parses arguments, calls one plain function, renders its result.
+
+This is the only module that imports click.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+
+from envsetup import __version__
+from envsetup.errors import EXIT_FAILED, EXIT_INTERRUPTED, EnvsetupError
+
+EPILOG = """\b
+Exit codes:
+  0  every step and check ok (pending allowed)
+  1  a step or a verify check failed
+  2  invalid input (usage, recipe, variable) or unsupported platform; nothing changed
+  3  target unreachable or authentication failed
+  130 interrupted
+"""
+TARGETS_HELP = (
+    "Where to run: @local (default), @chroot/PATH, @docker/NAME, @vagrant/NAME or "
+    "[ssh://][USER@]HOST[:PORT] (~/.ssh/config aliases work). Repeatable."
+)
+
+
+def _fail(exc: EnvsetupError, as_json: bool) -> NoReturn:
+    if as_json:
+        from envsetup.output import to_json
+
+        click.echo(
+            to_json({"ok": False, "exit_code": exc.exit_code, "error": exc.message, "fix": exc.fix})
+        )
+    click.secho(f"envsetup: error: {exc.message}", fg="red", err=True)
+    if exc.fix:
+        click.echo(f"Fix: {exc.fix}", err=True)
+    sys.exit(exc.exit_code)
+
+
+@contextmanager
+def errors_handled(as_json: bool = False, verbose: bool = False) -> Iterator[None]:
+    """Turn envsetup errors into one message and their exit code; Ctrl-C into 130."""
+    try:
+        yield
+    except EnvsetupError as exc:
+        _fail(exc, as_json)
+    except KeyboardInterrupt:
+        click.echo(
+            "\nenvsetup: interrupted; the step that was running may be incomplete. "
+            "Run the same command again to finish.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit:
+        raise
+    except Exception as exc:  # an unexpected error: say what and where to report it
+        import pyinfra
+
+        if verbose:
+            traceback.print_exc()
+        click.secho(
+            f"envsetup: unexpected error: {type(exc).__name__}: {exc}\n"
+            f"(envsetup {__version__}, pyinfra {pyinfra.__version__}, Python "
+            f"{sys.version.split()[0]}; rerun with -v for the traceback)",
+            fg="red",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="envsetup")
+@click.option("-v", "--verbose", is_flag=True, help="Show pyinfra's own log and tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Set up developer machines from declarative recipes, and prove each step worked.
+
+    Recipes are applied idempotently through pyinfra; every step is followed by
+    verify checks that run on the target and report ok, failed or pending.
+    """
+    ctx.obj = {"verbose": verbose}
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def list_command(as_json: bool) -> None:
+    """List the recipes envsetup knows (built-in and $ENVSETUP_RECIPES)."""
+    from envsetup.commands.recipes import list_recipes
+    from envsetup.output import to_json
+
+    with errors_handled(as_json):
+        entries = list_recipes()
+    if as_json:
+        click.echo(to_json(entries))
+        return
+    width = max((len(e["name"]) for e in entries), default=4)
+    for entry in entries:
+        text = entry["summary"] if not entry["error"] else f"(broken: {entry['error']})"
+        click.echo(f"{entry['name']:<{width}}  {text}")
+
+
+@main.command("show")
+@click.argument("recipe")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def show_command(recipe: str, as_json: bool) -> None:
+    """Show a recipe: platforms, variables and steps with their checks."""
+    from envsetup.commands.recipes import describe_recipe, show_recipe
+    from envsetup.output import to_json
+
+    with errors_handled(as_json):
+        data = describe_recipe(show_recipe(recipe))
+    if as_json:
+        click.echo(to_json(data))
+        return
+    click.echo(f"{data['name']}: {data['summary']}")
+    if data["description"]:
+        click.echo(data["description"].rstrip())
+    click.echo(f"platforms: {', '.join(data['platforms']) or 'any'}")
+    if data["requires"]:
+        click.echo(f"requires: {', '.join(data['requires'])}")
+    if data["vars"]:
+        click.echo("variables (--set NAME=VALUE):")
+        for name, var in data["vars"].items():
+            click.echo(f"  {name} ({var['type']}, default {var['default']!r}): {var['help']}")
+    for section in ("steps", "remove"):
+        if data[section]:
+            click.echo(f"{section}:")
+            for index, step in enumerate(data[section], 1):
+                when = f" (when {step['when']})" if step["when"] else ""
+                click.echo(f"  {index}. {step['name']} [{step['kind']}]{when}")
+                for check in step["verify"]:
+                    click.echo(f"       verify {check['kind']}: {check['args']}")
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("recipes", nargs=-1, required=True),
+        click.option("-t", "--target", "targets", multiple=True, help=TARGETS_HELP),
+        click.option("-i", "--inventory", help="A pyinfra inventory file, for several hosts."),
+        click.option(
+            "--set",
+            "assignments",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Set a recipe variable (see `envsetup show RECIPE`). Repeatable.",
+        ),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help="Print one JSON document on stdout, no progress.",
+        ),
+        click.option(
+            "--sudo-password-stdin",
+            is_flag=True,
+            help="Read the sudo password from the first line of stdin.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run(mode: str, ctx: click.Context, **kw: Any) -> None:
+    from envsetup.commands.run import build_request, execute
+    from envsetup.output import LineProgress, TerminalProgress, render_report, to_json
+
+    as_json, verbose = kw["as_json"], ctx.obj["verbose"]
+    password = None
+    if kw["sudo_password_stdin"]:
+        password = sys.stdin.readline().rstrip("\n")
+    ask = _ask_password if sys.stdin.isatty() and password is None else None
+    progress: Any = None
+    if not as_json:
+        progress = TerminalProgress() if sys.stderr.isatty() else LineProgress()
+    with errors_handled(as_json, verbose):
+        request = build_request(
+            mode,
+            kw["recipes"],
+            kw["targets"],
+            kw["inventory"],
+            kw["assignments"],  # type: ignore[arg-type]
+            password,
+            ask,
+            verbose,
+        )
+        try:
+            report = execute(mode, request, progress)  # type: ignore[arg-type]
+        finally:
+            if isinstance(progress, TerminalProgress):
+                progress.close()
+    if as_json:
+        click.echo(to_json(report.as_json()))
+    else:
+        click.echo(render_report(report))
+    sys.exit(report.exit_code)
+
+
+def _ask_password(prompt: str) -> str | None:
+    import getpass
+
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, KeyboardInterrupt):
+        return None
+
+
+@main.command("plan", epilog=EPILOG)
+@run_options
+@click.pass_context
+def plan_command(ctx: click.Context, **kw: Any) -> None:
+    """Say what apply would change, with a diff for edited files. Changes nothing."""
+    _run("plan", ctx, **kw)
+
+
+@main.command("apply", epilog=EPILOG)
+@run_options
+@click.pass_context
+def apply_command(ctx: click.Context, **kw: Any) -> None:
+    """Apply recipes: check the platform, then run each step and its verify checks.
+
+    A second apply on a converged target changes nothing and says so.
+    """
+    _run("apply", ctx, **kw)
+
+
+@main.command("verify", epilog=EPILOG)
+@run_options
+@click.pass_context
+def verify_command(ctx: click.Context, **kw: Any) -> None:
+    """Run only the verify checks, read-only."""
+    _run("verify", ctx, **kw)
+
+
+@main.command("remove", epilog=EPILOG)
+@run_options
+@click.pass_context
+def remove_command(ctx: click.Context, **kw: Any) -> None:
+    """Undo a recipe by running its `remove` section."""
+    _run("remove", ctx, **kw)

@@ -1,0 +1,65 @@
+"""``envsetup list`` and ``envsetup show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from envsetup.errors import RecipeError
+from envsetup.schema import Recipe, available_recipes, display_path, load_recipe
+
+
+def list_recipes() -> list[dict[str, Any]]:
+    """Every recipe found, with its summary and platforms; a broken one is listed with its error."""
+    out: list[dict[str, Any]] = []
+    for name, path in sorted(available_recipes().items()):
+        entry: dict[str, Any] = {"name": name, "path": display_path(path)}
+        try:
+            recipe = load_recipe(str(path))
+        except RecipeError as exc:
+            entry.update(summary=None, platforms=[], error=str(exc))
+        else:
+            entry.update(
+                summary=recipe.summary, platforms=[str(p) for p in recipe.platforms], error=None
+            )
+        out.append(entry)
+    return out
+
+
+def show_recipe(name: str) -> Recipe:
+    return load_recipe(name)
+
+
+def describe_recipe(recipe: Recipe) -> dict[str, Any]:
+    """A recipe as data, for ``show --json`` and the human view."""
+
+    def steps(section: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": step.name,
+                "kind": step.kind,
+                "args": step.args,
+                "when": step.when,
+                "verify": [{"kind": c.kind, "args": c.args} for c in step.verify],
+            }
+            for step in section
+        ]
+
+    return {
+        "name": recipe.name,
+        "summary": recipe.summary,
+        "description": recipe.description,
+        "path": display_path(recipe.path),
+        "platforms": [str(p) for p in recipe.platforms],
+        "requires": list(recipe.requires),
+        "vars": {
+            name: {
+                "type": var.type,
+                "default": var.default,
+                "help": var.help,
+                "choices": list(var.choices) if var.choices else None,
+            }
+            for name, var in recipe.vars.items()
+        },
+        "steps": steps(recipe.steps),
+        "remove": steps(recipe.remove),
+    }

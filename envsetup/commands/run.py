@@ -1,0 +1,45 @@
+"""``envsetup plan | apply | verify | remove``: build a request, run it, return the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from envsetup.errors import UsageError
+from envsetup.report import RunReport
+from envsetup.runner import Listener, Mode, Request, run
+from envsetup.schema import (
+    load_recipe,
+    load_with_requirements,
+    parse_assignments,
+    resolve_overrides,
+)
+from envsetup.targets import TargetSpec, parse_target
+
+
+def build_request(
+    mode: Mode,
+    recipes: Sequence[str],
+    targets: Sequence[str] = (),
+    inventory: str | None = None,
+    assignments: Sequence[str] = (),
+    sudo_password: str | None = None,
+    ask_password: Callable[[str], str | None] | None = None,
+    verbose: bool = False,
+) -> Request:
+    """Load and validate everything before any target is contacted."""
+    if not recipes:
+        raise UsageError("name at least one recipe", fix="see `envsetup list`")
+    if inventory and targets:
+        raise UsageError("use either -t TARGET or -i INVENTORY, not both")
+    if mode == "remove" and len(recipes) != 1:
+        raise UsageError("remove takes exactly one recipe")
+    loaded = (
+        [load_recipe(recipes[0])] if mode == "remove" else load_with_requirements(list(recipes))
+    )
+    overrides = resolve_overrides(loaded, parse_assignments(assignments))
+    specs = [parse_target(t) for t in targets] or ([] if inventory else [TargetSpec("@local")])
+    return Request(loaded, overrides, specs, inventory, sudo_password, ask_password, verbose)
+
+
+def execute(mode: Mode, request: Request, listener: Listener | None = None) -> RunReport:
+    return run(mode, request, listener)

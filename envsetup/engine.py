@@ -1,0 +1,257 @@
+"""The one module that talks to pyinfra: inventory, state, connecting, operations, commands.
+
+Everything above this module works with plain data: target strings, actions
+from the step kinds, shell probes from the check kinds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import secrets
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import gevent
+from pyinfra import logger as pyinfra_logger
+from pyinfra.api import Config, Inventory, State, StringCommand
+from pyinfra.api.exceptions import ConnectError, PyinfraError
+from pyinfra.api.host import Host
+from pyinfra.api.operations import run_host_op
+from pyinfra.context import ctx_host, ctx_state
+
+from envsetup import ops
+from envsetup.errors import TargetError
+from envsetup.kinds import Action, FileEdit, Op
+from envsetup.targets import TargetSpec
+
+T = TypeVar("T")
+CHECK_TIMEOUT = 900
+
+
+@dataclass
+class Connection:
+    """A connected target: its pyinfra host and the privilege arguments for every command."""
+
+    name: str
+    host: Host
+    info: dict[str, str] = field(default_factory=dict)
+    privileges: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    changed: bool
+    diff: str | None = None
+    error: str | None = None
+
+
+def quiet_pyinfra(verbose: bool) -> None:
+    """pyinfra logs through the 'pyinfra' logger; envsetup prints its own report."""
+    pyinfra_logger.propagate = False
+    pyinfra_logger.handlers[:] = []
+    if verbose:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("    pyinfra: %(message)s"))
+        pyinfra_logger.addHandler(handler)
+        pyinfra_logger.setLevel(logging.INFO)
+    else:
+        pyinfra_logger.addHandler(logging.NullHandler())
+        pyinfra_logger.setLevel(logging.CRITICAL + 1)
+
+
+class Engine:
+    """Connects to targets and runs actions and probes on them through pyinfra."""
+
+    def __init__(
+        self,
+        targets: list[TargetSpec],
+        inventory_file: str | None = None,
+        sudo_password: str | None = None,
+        ask_password: Callable[[str], str | None] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        quiet_pyinfra(verbose)
+        self.sudo_password = sudo_password
+        self.ask_password = ask_password
+        if inventory_file:
+            from pyinfra_cli.inventory import make_inventory_from_files
+
+            try:
+                inventory = make_inventory_from_files(inventory_file)
+            except Exception as exc:  # pyinfra raises a variety of errors for bad files
+                raise TargetError(
+                    f"cannot read inventory {inventory_file}: {exc}",
+                    fix="an inventory is a pyinfra inventory file (e.g. hosts = ['a', 'b'])",
+                ) from None
+        else:
+            inventory = Inventory(([(t.name, t.data) for t in targets], {}))
+        self.state = State(inventory, Config(CONNECT_TIMEOUT=10, FAIL_PERCENT=None))
+
+    # -- connecting -------------------------------------------------------
+
+    def connect(self) -> tuple[list[Connection], dict[str, str]]:
+        """Connect to every host in parallel; return the connections and per-host errors."""
+        hosts = list(self.state.inventory)
+        results = self.each(hosts, self._connect_one)
+        connections: list[Connection] = []
+        errors: dict[str, str] = {}
+        for host, result in zip(hosts, results):
+            if isinstance(result, Connection):
+                connections.append(result)
+            else:
+                errors[host.name] = str(result)
+        return connections, errors
+
+    def _connect_one(self, host: Host) -> Connection:
+        try:
+            host.connect(show_errors=False, raise_exceptions=True)
+        except ConnectError as exc:
+            raise TargetError(_explain_connect_error(host.name, str(exc))) from None
+        except Exception as exc:  # paramiko and OS errors
+            raise TargetError(_explain_connect_error(host.name, str(exc))) from None
+        self.state.activate_host(host)
+        conn = Connection(host.name, host)
+        with ctx_state.use(self.state), ctx_host.use(host):
+            conn.info = host.get_fact(ops.TargetInfo)
+        if not conn.info.get("uid"):
+            raise TargetError(f"{host.name}: connected, but could not run commands there")
+        if conn.info["uid"] != "0":
+            conn.privileges = self._elevate(conn)
+        return conn
+
+    def _elevate(self, conn: Connection) -> dict[str, Any]:
+        """Use sudo for a non-root login, asking for a password once if sudo needs one."""
+        ok, output = conn.host.run_shell_command(StringCommand("sudo", "-n", "true"))
+        if ok:
+            return {"_sudo": True}
+        password = self.sudo_password
+        if password is None and self.ask_password is not None:
+            password = self.ask_password(f"sudo password for {conn.info['user']}@{conn.name}: ")
+            self.sudo_password = password
+        if password is None:
+            raise TargetError(
+                f"{conn.name}: {conn.info['user']} is not root and sudo needs a password",
+                fix="run from a terminal to be asked, or pass --sudo-password-stdin",
+            )
+        check = StringCommand("true")
+        ok, output = conn.host.run_shell_command(check, _sudo=True, _sudo_password=password)
+        if not ok:
+            raise TargetError(
+                f"{conn.name}: sudo refused the password for {conn.info['user']}",
+                fix="check the password, and that the user may use sudo",
+            )
+        return {"_sudo": True, "_sudo_password": password}
+
+    def close(self) -> None:
+        for host in list(self.state.activated_hosts):
+            try:
+                host.disconnect()
+            except Exception:  # noqa: S110 - best effort on the way out
+                pass
+
+    # -- running ----------------------------------------------------------
+
+    def each(self, items: list[T], fn: Callable[[T], Any]) -> list[Any]:
+        """Run ``fn`` for every item concurrently; an exception is returned as the result."""
+
+        def guarded(item: T) -> Any:
+            try:
+                return fn(item)
+            except Exception as exc:  # reported per host, never taking the others down
+                return exc
+
+        greenlets = [self.state.pool.spawn(guarded, item) for item in items]
+        gevent.joinall(greenlets)
+        return [g.value for g in greenlets]
+
+    def run_action(self, conn: Connection, action: Action, dry: bool) -> ActionOutcome:
+        """Run (or, when ``dry``, only evaluate) one step's action."""
+        op_func, kwargs = _resolve(action)
+        try:
+            with ctx_state.use(self.state), ctx_host.use(conn.host):
+                meta = op_func(**kwargs, **conn.privileges)
+                will_change = bool(meta.will_change)
+                if dry:
+                    diff = self._diff(conn, action) if will_change else None
+                    return ActionOutcome(will_change, diff)
+                if not will_change:
+                    return ActionOutcome(False)
+                ok = run_host_op(self.state, conn.host, meta._hash)
+        except PyinfraError as exc:
+            return ActionOutcome(False, error=str(exc))
+        except Exception as exc:  # a fact that failed to parse, an editor that refused
+            return ActionOutcome(False, error=f"{type(exc).__name__}: {exc}")
+        if not ok:
+            output = "\n".join((meta.stderr_lines or meta.stdout_lines)[-15:])
+            return ActionOutcome(False, error=output or "the command failed with no output")
+        return ActionOutcome(meta.did_change())
+
+    def _diff(self, conn: Connection, action: Action) -> str | None:
+        if not isinstance(action, FileEdit):
+            return None
+        with ctx_state.use(self.state), ctx_host.use(conn.host):
+            old = ops.decode(conn.host.get_fact(ops.RawFile, path=action.path, **conn.privileges))
+        new = action.edit(old)
+        lines = difflib.unified_diff(
+            (old or "").splitlines(keepends=True),
+            (new or "").splitlines(keepends=True),
+            fromfile=f"{action.path} (now)" if old is not None else "/dev/null",
+            tofile=f"{action.path} (after apply)",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+    def run_probes(self, conn: Connection, commands: list[str]) -> list[tuple[int, str]]:
+        """Run read-only probes in one round trip; return (exit status, output) for each."""
+        if not commands:
+            return []
+        marker = f"@@envsetup-check-{secrets.token_hex(6)}@@"
+        script = ops.batch_script(commands, marker)
+        command = StringCommand("sh", "-c", shlex.quote(script))
+        try:
+            ok, output = conn.host.run_shell_command(
+                command, _timeout=CHECK_TIMEOUT, **conn.privileges
+            )
+        except Exception as exc:
+            return [(255, f"could not run the check: {exc}")] * len(commands)
+        text = "\n".join(line.line for line in output)
+        results = ops.split_batch(text, marker)
+        missing = (255, f"the check did not run: {text.strip()[-300:]}")
+        return [results.get(index, missing) for index in range(len(commands))]
+
+
+def _resolve(action: Action) -> tuple[Any, dict[str, Any]]:
+    if isinstance(action, Op):
+        module_name, _, func_name = action.name.rpartition(".")
+        module = (
+            ops
+            if module_name == "envsetup.ops"
+            else importlib.import_module(f"pyinfra.operations.{module_name}")
+        )
+        return getattr(module, func_name), dict(action.kwargs)
+    kwargs = {
+        "path": action.path,
+        "edit": action.edit,
+        "mode": action.mode,
+        "owner": action.owner,
+        "group": action.group,
+    }
+    return ops.edit_file, kwargs
+
+
+def _explain_connect_error(name: str, message: str) -> str:
+    lowered = message.lower()
+    if "authentication" in lowered or "permission denied" in lowered:
+        hint = "check the user and the SSH key (ssh -v HOST tells more)"
+    elif "host key" in lowered or "not in known_hosts" in lowered:
+        hint = "the host key is unknown or changed; check it, then ssh-keygen -R HOST"
+    elif "refused" in lowered or "timed out" in lowered or "unreachable" in lowered:
+        hint = "check that the host is up and that sshd listens on that port"
+    elif "chroot" in lowered or "no such file" in lowered:
+        hint = "check the path and that you are root (chroot needs root)"
+    else:
+        hint = "check the target name, user and port"
+    return f"cannot connect to {name}: {message.strip() or 'unknown error'} ({hint})"

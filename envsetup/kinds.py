@@ -1,0 +1,103 @@
+"""Shared shapes for the step-kind and check-kind registries.
+
+A *field* describes one key a recipe author may write under a step or check
+kind; the schema module validates recipes against these declarations, so a kind
+is fully described by its module in ``envsetup/steps`` or ``envsetup/checks``.
+Kinds are pure: they turn rendered arguments into an *action* (what to do) or a
+shell probe (what to check), and never import pyinfra themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
+
+FieldType = Literal["str", "shell", "bool", "int", "str_list", "str_map", "mode"]
+CheckStatus = Literal["ok", "failed", "pending"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a kind: its type, whether it is required, and its default.
+
+    ``shell`` is a string run by a shell on the target: every ``{{ value }}``
+    interpolated into it is shell-quoted when rendered.
+    """
+
+    type: FieldType
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Op:
+    """Run a pyinfra operation, named ``module.function`` (``envsetup.ops`` for our own)."""
+
+    name: str
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """Rewrite one file from its current text with a pure function (None: file absent)."""
+
+    path: str
+    edit: Any  # Callable[[str | None], str | None]; None means "leave the file absent"
+    mode: str | None = None
+    owner: str | None = None
+    group: str | None = None
+
+
+Action = Op | FileEdit
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What a check reports: a status and one line of detail."""
+
+    status: CheckStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step kind may need beyond its arguments: the recipe's directory and variables."""
+
+    recipe_dir: Path
+    variables: dict[str, Any]
+
+
+class StepKind(Protocol):
+    """A step kind: declares its fields and maps rendered arguments to an action.
+
+    ``action`` raises ValueError for arguments it cannot accept; that happens
+    before anything runs on any target.
+    """
+
+    name: ClassVar[str]
+    fields: ClassVar[dict[str, Field]]
+
+    @staticmethod
+    def action(args: dict[str, Any], ctx: StepContext) -> Action: ...
+
+    @staticmethod
+    def describe(args: dict[str, Any]) -> str: ...
+
+
+class CheckKind(Protocol):
+    """A check kind: a read-only shell probe and a pure judgement of its output."""
+
+    name: ClassVar[str]
+    fields: ClassVar[dict[str, Field]]
+
+    @staticmethod
+    def command(args: dict[str, Any]) -> str: ...
+
+    @staticmethod
+    def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult: ...
+
+    @staticmethod
+    def describe(args: dict[str, Any]) -> str: ...

@@ -1,0 +1,259 @@
+"""The facts and operations envsetup adds to pyinfra, in pyinfra's own shape.
+
+A fact is a command plus a pure ``process``; an operation reads facts and yields
+commands only when something differs (``host.noop`` otherwise), so a second run
+yields nothing. Only what pyinfra lacks lives here: byte-exact file edits,
+update-alternatives, a guarded shell command, and apt that refreshes its lists
+only when it has something to install.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from collections.abc import Callable, Iterator
+from io import BytesIO
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import FactBase, FileUploadCommand, StringCommand, operation
+from pyinfra.facts.apt import noninteractive_apt
+from pyinfra.facts.deb import DebPackages
+from pyinfra.operations import apt
+from pyinfra.operations.util.packaging import ensure_packages
+
+SEPARATOR = "@@envsetup@@"
+
+
+class TargetInfo(FactBase[dict[str, str]]):
+    """os-release, dpkg architecture, kernel machine and the invoking user, in one round trip."""
+
+    def command(self) -> str:
+        sep = f"echo {SEPARATOR}"
+        return "; ".join(
+            [
+                "cat /etc/os-release 2>/dev/null",
+                sep,
+                "dpkg --print-architecture 2>/dev/null || uname -m",
+                sep,
+                'echo "${SUDO_USER:-$(id -un)}"',
+                sep,
+                "id -u",
+                sep,
+                "uname -r",
+            ]
+        )
+
+    def process(self, output: list[str]) -> dict[str, str]:
+        parts: list[list[str]] = [[]]
+        for line in output:
+            if line == SEPARATOR:
+                parts.append([])
+            else:
+                parts[-1].append(line)
+        parts += [[] for _ in range(5 - len(parts))]
+        release: dict[str, str] = {}
+        for line in parts[0]:
+            key, sep, value = line.partition("=")
+            if sep:
+                release[key.strip()] = value.strip().strip("\"'")
+        first = lambda lines: lines[0].strip() if lines else ""  # noqa: E731
+        return {
+            "distro": release.get("ID", "unknown").lower(),
+            "version": release.get("VERSION_ID", ""),
+            "codename": release.get("VERSION_CODENAME", ""),
+            "pretty": release.get("PRETTY_NAME", release.get("ID", "unknown")),
+            "arch": first(parts[1]),
+            "user": first(parts[2]),
+            "uid": first(parts[3]),
+            "kernel": first(parts[4]),
+        }
+
+
+class RawFile(FactBase[dict[str, Any] | None]):
+    """A file's mode, owner, group and exact bytes (None when absent)."""
+
+    def command(self, path: str) -> str:
+        quoted = shlex.quote(path)
+        return (
+            f"if [ -f {quoted} ]; then stat -c '%a %U %G' {quoted} && base64 -w0 {quoted}; echo; "
+            f"elif [ -e {quoted} ]; then echo not-a-file; fi"
+        )
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        if not output:
+            return None
+        if output[0] == "not-a-file":
+            raise ValueError("the path exists but is not a regular file")
+        mode, user, group = output[0].split()
+        data = base64.b64decode("".join(output[1:]))
+        return {"mode": mode, "user": user, "group": group, "bytes": data}
+
+
+class Alternative(FactBase[dict[str, Any] | None]):
+    """``update-alternatives --query NAME``: the current value and the registered paths."""
+
+    def command(self, alternative: str) -> str:
+        return f"update-alternatives --query {shlex.quote(alternative)} 2>/dev/null || true"
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        value = None
+        paths = []
+        for line in output:
+            if line.startswith("Value:"):
+                value = line.split(":", 1)[1].strip()
+            elif line.startswith("Alternative:"):
+                paths.append(line.split(":", 1)[1].strip())
+        return {"value": value, "paths": paths} if paths else None
+
+
+class CommandSucceeds(FactBase[bool]):
+    """Whether a shell command exits 0."""
+
+    def command(self, command: str) -> str:
+        return f"if ( {command} ) >/dev/null 2>&1; then echo yes; else echo no; fi"
+
+    def process(self, output: list[str]) -> bool:
+        return bool(output) and output[-1] == "yes"
+
+
+class PathExists(FactBase[bool]):
+    def command(self, path: str) -> str:
+        return f"if [ -e {shlex.quote(path)} ]; then echo yes; else echo no; fi"
+
+    def process(self, output: list[str]) -> bool:
+        return bool(output) and output[-1] == "yes"
+
+
+def decode(raw: dict[str, Any] | None) -> str | None:
+    """A RawFile fact as text (None when the file is absent)."""
+    if raw is None:
+        return None
+    data: bytes = raw["bytes"]
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+@operation()
+def edit_file(
+    path: str,
+    edit: Callable[[str | None], str | None],
+    mode: str | None = None,
+    owner: str | None = None,
+    group: str | None = None,
+) -> Iterator[Any]:
+    """Rewrite ``path`` through ``edit`` when the result differs, atomically.
+
+    The new content goes to a temporary file in the same directory, gets the
+    original's mode and owner (or the given ones), and is renamed over the file.
+    """
+    raw = host.get_fact(RawFile, path=path)
+    old = decode(raw)
+    new = edit(old)
+    if new is None:
+        host.noop(f"{path} is absent, as wanted")
+        return
+    mode_ok = raw is None or mode is None or int(raw["mode"], 8) == int(mode, 8)
+    if new == old and mode_ok:
+        host.noop(f"{path} is up to date")
+        return
+    want_mode = mode or (raw["mode"] if raw else "644")
+    if new == old:
+        yield StringCommand("chmod", want_mode, shlex.quote(path))
+        return
+    want_owner = owner or (raw["user"] if raw else "root")
+    want_group = group or (raw["group"] if raw else want_owner)
+    directory, _, base = path.rpartition("/")
+    temp = f"{directory}/.{base}.envsetup-new"
+    yield StringCommand("mkdir", "-p", shlex.quote(directory or "/"))
+    yield FileUploadCommand(BytesIO(new.encode("utf-8", errors="surrogateescape")), temp)
+    yield StringCommand(
+        "chmod",
+        want_mode,
+        shlex.quote(temp),
+        "&&",
+        "chown",
+        shlex.quote(f"{want_owner}:{want_group}"),
+        shlex.quote(temp),
+        "&&",
+        "mv",
+        "-f",
+        shlex.quote(temp),
+        shlex.quote(path),
+    )
+
+
+@operation()
+def apt_packages(
+    packages: list[str],
+    present: bool = True,
+    update: bool = True,
+    cache_time: int = 3600,
+    no_recommends: bool = False,
+) -> Iterator[Any]:
+    """Ensure packages are installed or removed; refresh lists only when installing."""
+    install = "install --no-install-recommends" if no_recommends else "install"
+    commands = list(
+        ensure_packages(
+            host,
+            packages,
+            host.get_fact(DebPackages),
+            present,
+            install_command=noninteractive_apt(install),
+            uninstall_command=noninteractive_apt("remove"),
+            upgrade_command=noninteractive_apt(install),
+            version_join="=",
+        )
+    )
+    if not commands:
+        return
+    if update and present:
+        yield from apt.update._inner(cache_time=cache_time)
+    yield from commands
+
+
+@operation()
+def alternatives(links: dict[str, str]) -> Iterator[Any]:
+    """Point each update-alternatives link at its path."""
+    for name, path in links.items():
+        current = host.get_fact(Alternative, alternative=name)
+        if current and current["value"] == path:
+            host.noop(f"{name} already points at {path}")
+            continue
+        yield StringCommand("update-alternatives", "--set", shlex.quote(name), shlex.quote(path))
+
+
+@operation()
+def guarded_shell(run: str, creates: str | None = None, unless: str | None = None) -> Iterator[Any]:
+    """Run a shell command unless ``creates`` exists or ``unless`` succeeds."""
+    if creates and host.get_fact(PathExists, path=creates):
+        host.noop(f"{creates} exists")
+        return
+    if unless and host.get_fact(CommandSucceeds, command=unless):
+        host.noop("guard command succeeded")
+        return
+    yield StringCommand("sh", "-c", shlex.quote(run))
+
+
+def split_batch(output: str, marker: str) -> dict[int, tuple[int, str]]:
+    """Split the output of a batch of checks into {index: (status, output)}."""
+    results: dict[int, tuple[int, str]] = {}
+    pattern = re.compile(rf"^{re.escape(marker)} (\d+) (\d+)$")
+    chunk: list[str] = []
+    for line in output.split("\n"):
+        match = pattern.match(line)
+        if match:
+            text = "\n".join(chunk)
+            results[int(match.group(1))] = (int(match.group(2)), text.removesuffix("\n"))
+            chunk = []
+        else:
+            chunk.append(line)
+    return results
+
+
+def batch_script(commands: list[str], marker: str) -> str:
+    """One shell script that runs every check and marks where each one's output ends."""
+    parts = []
+    for index, command in enumerate(commands):
+        parts.append(f"( {command}\n) </dev/null 2>&1; printf '\\n{marker} {index} %d\\n' $?")
+    return "\n".join(parts)

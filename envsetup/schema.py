@@ -1,0 +1,698 @@
+"""The recipe schema: loading, validation and typed variables, in one place.
+
+Every error names the file, the line and the key path, for example::
+
+    recipes/x/recipe.yaml:12: steps[3].verify[0].version: unknown key 'regx' ...
+
+YAML is read with PyYAML's safe loader only; node marks from ``yaml.compose``
+give the line numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import TemplateError
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from envsetup import __version__
+from envsetup.checks import CHECK_KINDS
+from envsetup.errors import PlatformError, RecipeError, VariableError
+from envsetup.kinds import Field
+from envsetup.steps import STEP_KINDS
+from envsetup.templates import TEMPLATE_GLOBALS, render_value, template_names
+
+RECIPE_FILE = "recipe.yaml"
+BUILTIN_DIRS = (
+    Path(__file__).parent / "recipes",  # inside an installed wheel
+    Path(__file__).parent.parent / "recipes",  # a source checkout
+)
+VAR_TYPES = ("str", "bool", "int", "path", "list")
+NAME_RE = re.compile(r"[a-z][a-z0-9_-]*")
+VAR_NAME_RE = re.compile(r"[a-z_][a-z0-9_]*")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+Path_ = tuple[str | int, ...]
+
+
+# ---------------------------------------------------------------------------
+# The recipe model
+
+
+@dataclass(frozen=True)
+class Var:
+    """A typed recipe variable; ``--set NAME=VALUE`` overrides its default."""
+
+    name: str
+    type: str
+    default: Any
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A supported distro and a version specifier, e.g. ``ubuntu >=22.04``."""
+
+    distro: str
+    version: SpecifierSet
+
+    def __str__(self) -> str:
+        return f"{self.distro.capitalize()} {self.version}".strip()
+
+    def matches(self, distro: str, version: str) -> bool:
+        if distro.lower() != self.distro:
+            return False
+        try:
+            return Version(version) in self.version
+        except InvalidVersion:
+            return False
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verify check: a kind from the check registry and its arguments."""
+
+    kind: str
+    args: dict[str, Any]
+    where: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: exactly one action kind, its arguments and its verify checks."""
+
+    name: str
+    kind: str
+    args: dict[str, Any]
+    verify: tuple[Check, ...]
+    where: str
+    when: str | None = None
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe."""
+
+    name: str
+    summary: str
+    path: Path
+    platforms: tuple[Platform, ...]
+    vars: dict[str, Var]
+    requires: tuple[str, ...]
+    steps: tuple[Step, ...]
+    remove: tuple[Step, ...]
+    description: str = ""
+    min_envsetup_version: str | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+
+# ---------------------------------------------------------------------------
+# YAML with line numbers
+
+
+@dataclass
+class Document:
+    """Parsed YAML plus the line of every key path, for error messages."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    def where(self, path: Path_) -> str:
+        probe = path
+        while probe not in self.lines and probe:
+            probe = probe[:-1]
+        return f"{self.file}:{self.lines.get(probe, 1)}"
+
+    def error(self, path: Path_, message: str) -> RecipeError:
+        label = format_path(path)
+        prefix = f"{self.where(path)}: {label}: " if label else f"{self.where(path)}: "
+        return RecipeError(prefix + message)
+
+
+def format_path(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def load_yaml(text: str, file: str) -> Document:
+    """Parse YAML safely, keeping the line of every mapping key and list item."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or "invalid YAML"
+        if "could not determine a constructor" in problem:
+            problem = f"tag {problem.split('tag ')[-1]} is not allowed (only plain YAML data)"
+        raise RecipeError(f"{file}:{line}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{file}:1: invalid YAML: {exc}") from None
+    doc = Document(file, data)
+    if node is not None:
+        _collect_lines(node, (), doc)
+    return doc
+
+
+def _collect_lines(node: yaml.Node, path: Path_, doc: Document) -> None:
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise RecipeError(
+                    f"{doc.file}:{line}: {format_path((*path, key))}: duplicate key '{key}'"
+                )
+            seen.add(key)
+            doc.lines[(*path, key)] = key_node.start_mark.line + 1
+            _collect_lines(value_node, (*path, key), doc)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_lines(item, (*path, index), doc)
+
+
+# ---------------------------------------------------------------------------
+# Field validation
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def _check_field(doc: Document, path: Path_, spec: Field, value: Any) -> Any:
+    expected = {
+        "str": "a string",
+        "shell": "a shell command",
+        "bool": "a boolean",
+        "int": "an integer",
+        "str_list": "a list of strings",
+        "str_map": "a mapping of strings",
+        "mode": "an octal mode",
+    }[spec.type]
+    if spec.type not in ("str", "shell") and _is_template(value):
+        return value  # typed after rendering
+    ok = {
+        "str": isinstance(value, str),
+        "shell": isinstance(value, str),
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "str_list": isinstance(value, list) and all(isinstance(v, str) for v in value),
+        "str_map": isinstance(value, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
+        "mode": isinstance(value, str) and re.fullmatch(r"0?[0-7]{3,4}", value) is not None,
+    }[spec.type]
+    if not ok:
+        shown = f"'{value}'" if isinstance(value, str) else _type_name(value)
+        raise doc.error(path, f"expected {expected}, got {shown}")
+    if spec.choices and value not in spec.choices:
+        raise doc.error(path, f"'{value}' is not one of: {', '.join(spec.choices)}")
+    return value
+
+
+def _check_mapping(
+    doc: Document, path: Path_, value: Any, fields: Mapping[str, Field], what: str
+) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise doc.error(path, f"{what} must be a mapping, got {_type_name(value)}")
+    for key in value:
+        if key not in fields:
+            raise doc.error(
+                (*path, key),
+                f"unknown key '{key}' (expected one of: {', '.join(sorted(fields))})",
+            )
+    out: dict[str, Any] = {}
+    for key, spec in fields.items():
+        if key in value:
+            out[key] = _check_field(doc, (*path, key), spec, value[key])
+        elif spec.required:
+            raise doc.error(path, f"missing required key '{key}'")
+        else:
+            out[key] = spec.default
+    return out
+
+
+def _check_templates(doc: Document, path: Path_, value: Any, known: set[str]) -> None:
+    """Every ``{{ name }}`` in a recipe must be a declared variable or ``target``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_templates(doc, (*path, key), item, known)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_templates(doc, (*path, index), item, known)
+    elif isinstance(value, str) and _is_template(value):
+        try:
+            names = template_names(value)
+        except ValueError as exc:
+            raise doc.error(path, f"invalid template: {exc}") from None
+        unknown = sorted(names - known - set(TEMPLATE_GLOBALS))
+        if unknown:
+            raise doc.error(
+                path,
+                f"unknown variable '{unknown[0]}' in template "
+                f"(declared: {', '.join(sorted(known - {'target'})) or 'none'}; "
+                "target facts: target.distro, target.version, target.arch, target.user)",
+            )
+
+
+# ---------------------------------------------------------------------------
+# The recipe document
+
+_TOP_KEYS = (
+    "name",
+    "summary",
+    "description",
+    "min_envsetup_version",
+    "platforms",
+    "vars",
+    "requires",
+    "steps",
+    "remove",
+)
+_VAR_FIELDS = {
+    "type": Field("str", required=True, choices=VAR_TYPES),
+    "default": Field("str"),
+    "help": Field("str", default=""),
+    "choices": Field("str_list"),
+    "pattern": Field("str"),
+}
+_STEP_COMMON = {"name", "verify", "when", "notice"}
+
+
+def parse_recipe(text: str, path: Path) -> Recipe:
+    """Validate a recipe document; raise RecipeError naming file, line and key path."""
+    doc = load_yaml(text, display_path(path))
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error((), f"a recipe must be a mapping, got {_type_name(data)}")
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise doc.error(
+                (key,), f"unknown key '{key}' (expected one of: {', '.join(_TOP_KEYS)})"
+            )
+    for key in ("name", "summary", "steps"):
+        if key not in data:
+            raise doc.error((), f"missing required key '{key}'")
+    for key in ("name", "summary", "description", "min_envsetup_version"):
+        if key in data:
+            _check_field(doc, (key,), Field("str"), data[key])
+    if "min_envsetup_version" in data:
+        _check_min_version(doc, data["min_envsetup_version"])
+    name = data["name"]
+    if not NAME_RE.fullmatch(name):
+        raise doc.error(("name",), f"'{name}' must be lower-case letters, digits, '-' or '_'")
+
+    variables = _parse_vars(doc, data.get("vars") or {})
+    known = set(variables) | {"target"}
+    platforms = _parse_platforms(doc, data.get("platforms", []))
+    requires = data.get("requires") or []
+    _check_field(doc, ("requires",), Field("str_list"), requires)
+    steps = _parse_steps(doc, "steps", data["steps"], known, verify_required=True)
+    remove = _parse_steps(doc, "remove", data.get("remove") or [], known, verify_required=False)
+    return Recipe(
+        name=name,
+        summary=data["summary"],
+        description=data.get("description", ""),
+        path=path,
+        platforms=platforms,
+        vars=variables,
+        requires=tuple(requires),
+        steps=steps,
+        remove=remove,
+        min_envsetup_version=data.get("min_envsetup_version"),
+    )
+
+
+def _check_min_version(doc: Document, wanted: str) -> None:
+    try:
+        needed = Version(wanted)
+    except InvalidVersion:
+        raise doc.error(("min_envsetup_version",), f"'{wanted}' is not a version") from None
+    if Version(__version__) < needed:
+        raise doc.error(
+            ("min_envsetup_version",),
+            f"this recipe needs envsetup >= {needed}, but this is {__version__}; "
+            "upgrade envsetup (pip install -U envsetup)",
+        )
+
+
+def _parse_vars(doc: Document, raw: Any) -> dict[str, Var]:
+    if not isinstance(raw, dict):
+        raise doc.error(("vars",), f"must be a mapping, got {_type_name(raw)}")
+    out: dict[str, Var] = {}
+    for name, spec in raw.items():
+        path: Path_ = ("vars", name)
+        if not isinstance(name, str) or not VAR_NAME_RE.fullmatch(name) or name == "target":
+            raise doc.error(path, f"'{name}' is not a valid variable name (a-z, 0-9, _)")
+        if not isinstance(spec, dict):
+            raise doc.error(path, f"must be a mapping with a 'type', got {_type_name(spec)}")
+        fields = dict(_VAR_FIELDS)
+        fields["default"] = Field("str")  # any YAML value; checked against the type below
+        for key in spec:
+            if key not in fields:
+                raise doc.error(
+                    (*path, key), f"unknown key '{key}' (expected one of: {', '.join(fields)})"
+                )
+        _check_field(doc, (*path, "type"), _VAR_FIELDS["type"], spec.get("type"))
+        if "type" not in spec:
+            raise doc.error(path, "missing required key 'type'")
+        for key in ("help", "pattern"):
+            if key in spec:
+                _check_field(doc, (*path, key), Field("str"), spec[key])
+        choices = spec.get("choices")
+        if choices is not None:
+            _check_field(doc, (*path, "choices"), Field("str_list"), choices)
+        var = Var(
+            name,
+            spec["type"],
+            None,
+            spec.get("help", ""),
+            tuple(choices) if choices else None,
+            spec.get("pattern"),
+        )
+        if "pattern" in spec:
+            try:
+                re.compile(spec["pattern"])
+            except re.error as exc:
+                raise doc.error((*path, "pattern"), f"invalid regular expression: {exc}") from None
+        default = spec.get("default")
+        if default is not None and not _is_template(default):
+            try:
+                default = coerce(var, default)
+            except VariableError as exc:
+                raise doc.error((*path, "default"), exc.message) from None
+        out[name] = Var(var.name, var.type, default, var.help, var.choices, var.pattern)
+    return out
+
+
+def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
+    if not isinstance(raw, list):
+        raise doc.error(("platforms",), f"must be a list, got {_type_name(raw)}")
+    out = []
+    fields = {"distro": Field("str", required=True), "version": Field("str", default="")}
+    for index, item in enumerate(raw):
+        path: Path_ = ("platforms", index)
+        args = _check_mapping(doc, path, item, fields, "a platform")
+        try:
+            spec = SpecifierSet(args["version"])
+        except InvalidSpecifier:
+            raise doc.error(
+                (*path, "version"), f"'{args['version']}' is not a version specifier (e.g. >=22.04)"
+            ) from None
+        out.append(Platform(args["distro"].lower(), spec))
+    return tuple(out)
+
+
+def _parse_steps(
+    doc: Document, section: str, raw: Any, known: set[str], verify_required: bool
+) -> tuple[Step, ...]:
+    if not isinstance(raw, list):
+        raise doc.error((section,), f"must be a list of steps, got {_type_name(raw)}")
+    steps = []
+    for index, item in enumerate(raw):
+        path: Path_ = (section, index)
+        if not isinstance(item, dict):
+            raise doc.error(path, f"a step must be a mapping, got {_type_name(item)}")
+        kinds = [key for key in item if key not in _STEP_COMMON]
+        for key in kinds:
+            if key not in STEP_KINDS:
+                raise doc.error(
+                    (*path, key),
+                    f"unknown key '{key}' (step kinds: {', '.join(sorted(STEP_KINDS))}; "
+                    f"other keys: {', '.join(sorted(_STEP_COMMON))})",
+                )
+        if len(kinds) != 1:
+            found = f"found {', '.join(kinds)}" if kinds else "found none"
+            raise doc.error(path, f"a step needs exactly one action kind, {found}")
+        if "name" not in item:
+            raise doc.error(path, "missing required key 'name'")
+        for key in ("name", "when", "notice"):
+            if key in item:
+                _check_field(doc, (*path, key), Field("str"), item[key])
+        kind = kinds[0]
+        args = _check_mapping(doc, (*path, kind), item[kind], STEP_KINDS[kind].fields, kind)
+        if verify_required and "verify" not in item:
+            raise doc.error(path, "missing required key 'verify' (a list of checks)")
+        checks = _parse_checks(doc, (*path, "verify"), item.get("verify", []))
+        _check_templates(doc, path, {k: v for k, v in item.items() if k != "name"}, known)
+        when = item.get("when")
+        if when is not None:
+            _check_templates(doc, (*path, "when"), "{{ " + when + " }}", known)
+        steps.append(
+            Step(item["name"], kind, args, checks, doc.where(path), when, item.get("notice"))
+        )
+    return tuple(steps)
+
+
+def _parse_checks(doc: Document, path: Path_, raw: Any) -> tuple[Check, ...]:
+    if not isinstance(raw, list):
+        raise doc.error(path, f"must be a list of checks, got {_type_name(raw)}")
+    checks = []
+    for index, item in enumerate(raw):
+        item_path = (*path, index)
+        if not isinstance(item, dict) or len(item) != 1:
+            raise doc.error(
+                item_path,
+                f"a check is a mapping with one kind ({', '.join(sorted(CHECK_KINDS))})",
+            )
+        ((kind, value),) = item.items()
+        if kind not in CHECK_KINDS:
+            raise doc.error(
+                (*item_path, kind),
+                f"unknown check kind '{kind}' (expected one of: {', '.join(sorted(CHECK_KINDS))})",
+            )
+        args = _check_mapping(doc, (*item_path, kind), value, CHECK_KINDS[kind].fields, kind)
+        validate = getattr(CHECK_KINDS[kind], "validate", None)
+        if validate and not any(_is_template(v) for v in args.values()):
+            try:
+                validate(args)
+            except (ValueError, re.error, InvalidSpecifier) as exc:
+                raise doc.error((*item_path, kind), str(exc)) from None
+        checks.append(Check(kind, args, doc.where(item_path)))
+    return tuple(checks)
+
+
+# ---------------------------------------------------------------------------
+# Variables
+
+
+def coerce(var: Var, value: Any) -> Any:
+    """Turn a YAML or ``--set`` value into the variable's type, or raise VariableError."""
+    raw = value
+    if var.type == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise VariableError(f"{var.name}: expected a boolean (true/false), got {raw!r}")
+    if var.type == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
+            return int(value)
+        raise VariableError(f"{var.name}: expected an integer, got {raw!r}")
+    if var.type == "list":
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise VariableError(f"{var.name}: expected a list of strings, got {raw!r}")
+        for item in value:
+            _check_text(var, item)
+        return value
+    if not isinstance(value, str) or isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        else:
+            raise VariableError(f"{var.name}: expected a string, got {raw!r}")
+    _check_text(var, value)
+    if var.type == "path" and not value.startswith(("/", "~")):
+        raise VariableError(f"{var.name}: expected an absolute path, got {raw!r}")
+    return value
+
+
+def _check_text(var: Var, value: str) -> None:
+    if "\x00" in value or "\n" in value or "\r" in value:
+        raise VariableError(f"{var.name}: newlines and NUL bytes are not allowed, got {value!r}")
+    if var.choices and value not in var.choices:
+        raise VariableError(f"{var.name}: {value!r} is not one of: {', '.join(var.choices)}")
+    if var.pattern and not re.fullmatch(var.pattern, value):
+        raise VariableError(f"{var.name}: {value!r} does not match the pattern {var.pattern}")
+
+
+def parse_assignments(items: Iterator[str] | list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` strings from ``--set``."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise VariableError(
+                f"--set {item!r}: expected KEY=VALUE", fix="e.g. --set headless=true"
+            )
+        out[key.strip()] = value
+    return out
+
+
+def resolve_overrides(
+    recipes: list[Recipe], overrides: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Validate ``--set`` values against every recipe that declares them, before anything runs.
+
+    Returns, per recipe, the typed overrides that apply to it. A name that no recipe
+    declares is an error naming the variables that exist.
+    """
+    per_recipe: dict[str, dict[str, Any]] = {recipe.name: {} for recipe in recipes}
+    for key, value in overrides.items():
+        owners = [recipe for recipe in recipes if key in recipe.vars]
+        if not owners:
+            declared = sorted({f"{r.name}.{v}" for r in recipes for v in r.vars})
+            raise VariableError(
+                f"unknown variable '{key}'",
+                fix=f"variables you can set: {', '.join(declared) or 'none'}",
+            )
+        for recipe in owners:
+            per_recipe[recipe.name][key] = coerce(recipe.vars[key], value)
+    return per_recipe
+
+
+# ---------------------------------------------------------------------------
+# Finding recipes
+
+
+def recipe_dirs() -> list[Path]:
+    """Directories searched for recipes: ``$ENVSETUP_RECIPES`` first, then the built-ins."""
+    extra = [Path(p) for p in os.environ.get("ENVSETUP_RECIPES", "").split(os.pathsep) if p]
+    builtin = next((d for d in BUILTIN_DIRS if d.is_dir()), BUILTIN_DIRS[-1])
+    return [*extra, builtin]
+
+
+def available_recipes() -> dict[str, Path]:
+    """Recipe name -> recipe file, earlier directories taking precedence."""
+    found: dict[str, Path] = {}
+    for directory in recipe_dirs():
+        if not directory.is_dir():
+            continue
+        for file in sorted(directory.glob(f"*/{RECIPE_FILE}")):
+            found.setdefault(file.parent.name, file)
+    return found
+
+
+def find_recipe(name_or_path: str) -> Path:
+    """Resolve a recipe name or a path to a YAML file (or a directory holding recipe.yaml)."""
+    candidate = Path(name_or_path)
+    if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
+        if candidate.is_dir():
+            candidate = candidate / RECIPE_FILE
+        if not candidate.is_file():
+            raise RecipeError(f"recipe file {name_or_path} does not exist")
+        return candidate
+    found = available_recipes()
+    if name_or_path not in found:
+        raise RecipeError(
+            f"unknown recipe '{name_or_path}'",
+            fix=f"available: {', '.join(sorted(found)) or 'none'} (see `envsetup list`)",
+        )
+    return found[name_or_path]
+
+
+def load_recipe(name_or_path: str) -> Recipe:
+    path = find_recipe(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{display_path(path)}: cannot read: {exc}") from None
+    return parse_recipe(text, path.resolve() if not path.is_absolute() else path)
+
+
+def load_with_requirements(names: list[str]) -> list[Recipe]:
+    """Load recipes and, first, everything they require (each once, in order)."""
+    ordered: dict[str, Recipe] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        recipe = load_recipe(name)
+        if recipe.name in chain:
+            raise RecipeError(f"recipe {recipe.name}: requires loop: {' -> '.join(chain)}")
+        for required in recipe.requires:
+            visit(required, (*chain, recipe.name))
+        ordered.setdefault(recipe.name, recipe)
+
+    for name in names:
+        visit(name, ())
+    return list(ordered.values())
+
+
+# ---------------------------------------------------------------------------
+# Per-target resolution
+
+
+def check_platform(recipe: Recipe, distro: str, version: str, pretty: str, target: str) -> None:
+    """Refuse, before any change, a target whose platform the recipe does not list."""
+    if not recipe.platforms or any(p.matches(distro, version) for p in recipe.platforms):
+        return
+    supported = ", ".join(str(p) for p in recipe.platforms)
+    raise PlatformError(
+        f"{recipe.name} does not support {pretty} ({distro} {version or 'no version'}) "
+        f"on {target}; supported: {supported}. Nothing was changed",
+        fix="run it on a supported platform",
+    )
+
+
+def resolve_variables(
+    recipe: Recipe, overrides: dict[str, Any], target: dict[str, str]
+) -> dict[str, Any]:
+    """Variable values for one target: ``--set`` values as given, defaults rendered.
+
+    Defaults may be templates over ``target`` facts and earlier variables;
+    ``--set`` values are data and are never rendered.
+    """
+    values: dict[str, Any] = {}
+    for name, var in recipe.vars.items():
+        if name in overrides:
+            values[name] = overrides[name]
+            continue
+        default = var.default
+        if _is_template(default):
+            try:
+                default = coerce(var, render_value(default, {"target": target, **values}))
+            except TemplateError as exc:
+                raise VariableError(f"{recipe.name}: default of {name}: {exc}") from None
+        elif default is None:
+            raise VariableError(
+                f"{recipe.name}: variable '{name}' has no default and was not set",
+                fix=f"--set {name}=VALUE",
+            )
+        values[name] = default
+    return values

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from envsetup.kinds import Action, Field, Op, StepContext
+
+
+class Apt:
+    """Install or remove Debian packages with apt.
+
+    ``apt-get update`` runs only when a package has to be installed and the
+    package lists are older than ``cache_time`` seconds, so a converged host
+    never touches the network.
+    """
+
+    name: ClassVar[str] = "apt"
+    fields: ClassVar[dict[str, Field]] = {
+        "packages": Field("str_list", required=True, doc="package names (name=version pins)"),
+        "present": Field("bool", default=True, doc="install (true) or remove (false)"),
+        "update": Field("bool", default=True, doc="refresh package lists before installing"),
+        "cache_time": Field("int", default=3600, doc="package lists younger than this are fresh"),
+        "no_recommends": Field("bool", default=False, doc="skip recommended packages"),
+    }
+
+    @staticmethod
+    def action(args: dict[str, Any], ctx: StepContext) -> Action:
+        for package in args["packages"]:
+            if not package or package.startswith("-") or any(c.isspace() for c in package):
+                raise ValueError(f"'{package}' is not a package name")
+        return Op("envsetup.ops.apt_packages", dict(args))
+
+    @staticmethod
+    def describe(args: dict[str, Any]) -> str:
+        verb = "install" if args["present"] else "remove"
+        return f"apt {verb} {' '.join(args['packages'])}"

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, ClassVar
+
+from envsetup.editors import envfile
+from envsetup.kinds import Action, Field, FileEdit, StepContext
+
+
+class EnvFile:
+    """A ``KEY="value"`` line in an environment file such as /etc/environment.
+
+    An existing KEY line is replaced in place, later duplicates are removed, or
+    the line is appended; every other line is kept byte for byte.
+    """
+
+    name: ClassVar[str] = "env_file"
+    fields: ClassVar[dict[str, Field]] = {
+        "key": Field("str", required=True, doc="variable name"),
+        "value": Field("str", default="", doc="value, written in double quotes"),
+        "path": Field("str", default="/etc/environment", doc="the environment file"),
+        "present": Field("bool", default=True, doc="set (true) or remove (false) the line"),
+    }
+
+    @staticmethod
+    def action(args: dict[str, Any], ctx: StepContext) -> Action:
+        envfile.format_line(args["key"], args["value"])  # validates before anything runs
+        if args["present"]:
+            edit = partial(envfile.set_var, key=args["key"], value=args["value"])
+        else:
+            edit = partial(envfile.unset_var, key=args["key"])
+        return FileEdit(args["path"], edit)
+
+    @staticmethod
+    def describe(args: dict[str, Any]) -> str:
+        if args["present"]:
+            return f'{args["key"]}="{args["value"]}" in {args["path"]}'
+        return f"no {args['key']} line in {args['path']}"
