@@ -103,7 +103,7 @@ class Engine:
             if isinstance(result, Connection):
                 connections.append(result)
             else:
-                errors[host.name] = str(result)
+                errors[host.name] = str(result) or f"{type(result).__name__} while connecting"
         return connections, errors
 
     def _connect_one(self, host: Host) -> Connection:
@@ -125,8 +125,10 @@ class Engine:
 
     def _elevate(self, conn: Connection) -> dict[str, Any]:
         """Use sudo for a non-root login, asking for a password once if sudo needs one."""
-        ok, output = conn.host.run_shell_command(StringCommand("sudo", "-n", "true"))
-        if ok:
+        # exit 0 either way: pyinfra would otherwise see sudo's prompt line and ask itself
+        probe = StringCommand("sudo -n true 2>/dev/null && echo yes || echo no")
+        _, output = conn.host.run_shell_command(probe)
+        if output.stdout_lines[-1:] == ["yes"]:
             return {"_sudo": True}
         password = self.sudo_password
         if password is None and self.ask_password is not None:

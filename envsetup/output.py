@@ -95,8 +95,8 @@ def summary_line(report: RunReport) -> str:
 class LineProgress:
     """One line per finished step, for logs and CI (no terminal control codes)."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
         self.started: dict[tuple[str, str, str], float] = {}
 
     def step_started(self, target: str, recipe: str, step: str) -> None:
@@ -116,7 +116,7 @@ class TerminalProgress(LineProgress):
 
     FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         self._greenlet: Any = None
 

@@ -109,7 +109,7 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         """2 invalid input or platform, then 3 unreachable, then 1 a failure, else 0."""
-        errors = {target.error_exit for target in self.targets if target.error}
+        errors = {target.error_exit for target in self.targets if target.error is not None}
         for code in (EXIT_INVALID, EXIT_UNREACHABLE):
             if code in errors:
                 return code

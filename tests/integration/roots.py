@@ -1,0 +1,228 @@
+"""Real Debian roots for integration tests, built with debootstrap from the Debian archive.
+
+One base per suite is built once and cached (``$ENVSETUP_TEST_CACHE``, default
+/var/tmp/envsetup-tests); each test copies it (about 2 s), mounts /proc, /dev
+and /sys (OpenJDK's post-install needs /proc, pyinfra's facts need /dev/null),
+and always unmounts. Downloaded .deb files are shared between roots through a
+bind-mounted apt cache, so only the first install of a package downloads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+MIRROR = os.environ.get("ENVSETUP_TEST_MIRROR", "http://deb.debian.org/debian")
+CACHE = Path(os.environ.get("ENVSETUP_TEST_CACHE", "/var/tmp/envsetup-tests"))
+BASE_PACKAGES = {
+    "bookworm": "openssh-server,sudo,systemd-sysv,dbus",
+    "trixie": "",
+}
+
+
+def skip_reason() -> str | None:
+    """Why integration tests cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "integration tests need root (debootstrap, chroot and mounts)"
+    if not shutil.which("debootstrap"):
+        return "debootstrap is not installed (apt-get install debootstrap)"
+    return None
+
+
+def base(suite: str) -> Path:
+    """The cached base root for a suite, built on first use (under a lock)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    target = CACHE / f"base-{suite}"
+    stamp = target / ".envsetup-base-complete"
+    with open(CACHE / f"base-{suite}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists():
+            return target
+        building = CACHE / f"base-{suite}.building"
+        shutil.rmtree(building, ignore_errors=True)
+        command = ["debootstrap", "--variant=minbase"]
+        if BASE_PACKAGES[suite]:
+            command.append(f"--include={BASE_PACKAGES[suite]}")
+        subprocess.run(
+            [*command, suite, str(building), MIRROR],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        shutil.rmtree(target, ignore_errors=True)
+        building.rename(target)
+        stamp.write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+        return target
+
+
+class DebianRoot:
+    """A copy of a base root with /proc, /dev, /sys and the apt cache mounted."""
+
+    def __init__(self, suite: str, path: Path) -> None:
+        self.suite = suite
+        self.path = path
+        self.mounts: list[Path] = []
+        self.sshd: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DebianRoot:
+        subprocess.run(["cp", "-a", str(base(self.suite)), str(self.path)], check=True)
+        shutil.copy("/etc/resolv.conf", self.path / "etc/resolv.conf")
+        archives = CACHE / "apt-archives"
+        (archives / "partial").mkdir(parents=True, exist_ok=True)
+        self._mount(["-t", "proc", "proc"], "proc")
+        self._mount(["--bind", "/dev"], "dev")
+        self._mount(["--bind", "/sys"], "sys")
+        self._mount(["--bind", str(archives)], "var/cache/apt/archives")
+        return self
+
+    def _mount(self, args: list[str], where: str) -> None:
+        point = self.path / where
+        point.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", *args, str(point)], check=True)
+        self.mounts.append(point)
+
+    def stop(self) -> None:
+        self.stop_sshd()
+        for point in reversed(self.mounts):
+            if subprocess.run(["umount", str(point)], capture_output=True).returncode:
+                subprocess.run(["umount", "-l", str(point)], capture_output=True)
+        self.mounts.clear()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    # -- inside the root --------------------------------------------------
+
+    def run(self, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["chroot", str(self.path), "sh", "-c", command],
+            check=check,
+            capture_output=True,
+            text=True,
+        )
+
+    def file(self, path: str) -> Path:
+        return self.path / path.lstrip("/")
+
+    def digest(self, *paths: str) -> dict[str, str | None]:
+        """SHA-256 of files inside the root (None when absent), to prove nothing changed."""
+        out: dict[str, str | None] = {}
+        for path in paths:
+            file = self.file(path)
+            out[path] = hashlib.sha256(file.read_bytes()).hexdigest() if file.exists() else None
+        return out
+
+    # -- sshd on a loopback port ------------------------------------------
+
+    def start_sshd(self, public_key: str, port: int | None = None) -> int:
+        port = port or free_port()
+        ssh_dir = self.file("/root/.ssh")
+        ssh_dir.mkdir(mode=0o700, exist_ok=True)
+        (ssh_dir / "authorized_keys").write_text(public_key)
+        (ssh_dir / "authorized_keys").chmod(0o600)
+        self.file("/run/sshd").mkdir(parents=True, exist_ok=True)
+        self.sshd = subprocess.Popen(
+            [
+                "chroot",
+                str(self.path),
+                "/usr/sbin/sshd",
+                "-D",
+                "-e",
+                "-o",
+                f"ListenAddress=127.0.0.1:{port}",
+                "-o",
+                "PermitRootLogin=prohibit-password",
+                "-o",
+                "UsePAM=yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(port)
+        return port
+
+    def stop_sshd(self) -> None:
+        if self.sshd is None:
+            return
+        self.sshd.send_signal(signal.SIGTERM)
+        try:
+            self.sshd.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.sshd.kill()
+            self.sshd.wait()
+        # sessions forked by sshd may outlive it; end every process still inside the root
+        for pid in _pids_in_root(self.path):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.sshd = None
+
+    def add_user(self, name: str, password: str, public_key: str, sudo_nopasswd: bool) -> None:
+        self.run(f"useradd -m -s /bin/bash {name} && echo {name}:{password} | chpasswd")
+        self.run(f"adduser {name} sudo")
+        if sudo_nopasswd:
+            self.file(f"/etc/sudoers.d/{name}").write_text(f"{name} ALL=(ALL) NOPASSWD: ALL\n")
+            self.file(f"/etc/sudoers.d/{name}").chmod(0o440)
+        home = self.file(f"/home/{name}/.ssh")
+        home.mkdir(mode=0o700)
+        (home / "authorized_keys").write_text(public_key)
+        self.run(f"chown -R {name}:{name} /home/{name}/.ssh && chmod 600 /home/{name}/.ssh/*")
+
+
+def _pids_in_root(root: Path) -> list[int]:
+    pids = []
+    real = str(root.resolve())
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "root") == real:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def debian_root(suite: str, where: Path) -> Iterator[DebianRoot]:
+    root = DebianRoot(suite, where)
+    try:
+        yield root.start()
+    finally:
+        root.stop()
+
+
+def make_keypair(directory: Path) -> tuple[Path, str]:
+    key = directory / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key, (directory / "id_ed25519.pub").read_text()
+
+
+def write_ssh_alias(home: Path, alias: str, port: int, user: str, key: Path) -> None:
+    """A ~/.ssh/config alias, as a user would write one, for pyinfra to honour."""
+    ssh = home / ".ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    with open(ssh / "config", "a") as config:
+        config.write(
+            f"Host {alias}\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n"
+            f"  IdentityFile {key}\n  StrictHostKeyChecking no\n"
+            f"  UserKnownHostsFile {ssh / 'known_hosts'}\n\n"
+        )

@@ -1,0 +1,181 @@
+"""`envsetup apply ubuntu-java17` on real Debian roots: chroot, SSH, sudo, Debian 13.
+
+These build real roots with debootstrap and install the real OpenJDK 17 from
+Debian's archive. Most use the headless JDK (the same steps, fewer downloads);
+the SSH test installs the recipe's default, openjdk-17-jdk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import envsetup, run_json, steps_by_name
+from tests.integration.roots import DebianRoot, write_ssh_alias
+
+JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+EXISTING_ENV = (
+    "# /etc/environment: system-wide variables (pam_env)\n"
+    'PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n'
+    "\n"
+    "# corporate proxy\n"
+    'http_proxy="http://proxy.example:3128"\n'
+    'JAVA_HOME="/opt/old-jdk"\n'
+    "LANG=C.UTF-8\n"
+    'JAVA_HOME="/opt/duplicate"\n'
+)
+HEADLESS = ("--set", "headless=true")
+
+
+def chroot(root: DebianRoot) -> tuple[str, str]:
+    return ("-t", f"@chroot{root.path}")
+
+
+def test_apply_reapply_verify_remove_in_chroot(bookworm: DebianRoot) -> None:
+    bookworm.file("/etc/environment").write_text(EXISTING_ENV)
+
+    code, doc, _ = run_json("apply", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 0, doc
+    assert doc["ok"] is True
+    steps = steps_by_name(doc)
+    assert steps["Install OpenJDK 17"]["changed"] is True
+    assert steps["JAVA_HOME in /etc/environment"]["changed"] is True
+    assert {s["verify"] for s in steps.values()} == {"ok"}
+    # JAVA_HOME replaced in place, the duplicate dropped, every other line kept byte for byte
+    assert bookworm.file("/etc/environment").read_text() == EXISTING_ENV.replace(
+        'JAVA_HOME="/opt/old-jdk"', f'JAVA_HOME="{JAVA_HOME}"'
+    ).replace('JAVA_HOME="/opt/duplicate"\n', "")
+    assert bookworm.run("java -version").stderr.startswith('openjdk version "17.')
+    assert bookworm.run("su - root -c 'echo $JAVA_HOME'").stdout.strip() == JAVA_HOME
+
+    before = bookworm.digest("/var/lib/dpkg/status", "/etc/environment")
+    code, doc, _ = run_json("apply", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert (code, doc["changed"]) == (0, 0)
+    assert all(
+        s["status"] == "unchanged" and s["verify"] == "ok" for s in steps_by_name(doc).values()
+    )
+    assert bookworm.digest("/var/lib/dpkg/status", "/etc/environment") == before
+
+    human = envsetup("apply", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert human.exit_code == 0
+    assert "3 steps: 0 changed, 3 unchanged, 0 failed" in human.stdout
+    assert "No changes: everything was already in place." in human.stdout
+
+    code, doc, _ = run_json("verify", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 0 and doc["summary"]["verify_ok"] == 3
+
+    code, doc, _ = run_json("remove", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 0, doc
+    assert (
+        bookworm.run(
+            "dpkg-query -W -f='${db:Status-Status}' openjdk-17-jdk-headless", check=False
+        ).stdout
+        != "installed"
+    )
+    assert bookworm.file("/etc/environment").read_text() == (
+        EXISTING_ENV.replace('JAVA_HOME="/opt/old-jdk"\n', "").replace(
+            'JAVA_HOME="/opt/duplicate"\n', ""
+        )
+    )
+    # verify now fails, naming what is missing
+    code, doc, _ = run_json("verify", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 1
+    details = [c["detail"] for s in steps_by_name(doc).values() for c in s["checks"]]
+    assert "openjdk-17-jdk-headless is not installed" in details
+
+
+def test_plan_changes_nothing(bookworm: DebianRoot) -> None:
+    bookworm.file("/etc/environment").write_text(EXISTING_ENV)
+    lists = bookworm.file("/var/lib/apt/lists")
+    lists_before = sorted((p.name, p.stat().st_mtime) for p in lists.iterdir())
+    before = bookworm.digest(
+        "/var/lib/dpkg/status", "/etc/environment", "/var/lib/apt/periodic/update-success-stamp"
+    )
+    result = envsetup("plan", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert result.exit_code == 0, result.output
+    assert "Plan: 3 of 3 steps would change; nothing was changed." in result.stdout
+    assert f'+JAVA_HOME="{JAVA_HOME}"' in result.stdout
+    assert '-JAVA_HOME="/opt/old-jdk"' in result.stdout
+    assert (
+        bookworm.digest(
+            "/var/lib/dpkg/status", "/etc/environment", "/var/lib/apt/periodic/update-success-stamp"
+        )
+        == before
+    )
+    assert sorted((p.name, p.stat().st_mtime) for p in lists.iterdir()) == lists_before
+
+
+def test_debian13_is_refused_before_any_change(trixie: DebianRoot) -> None:
+    trixie.file("/etc/environment").write_text(EXISTING_ENV)
+    before = trixie.digest("/var/lib/dpkg/status", "/etc/environment")
+    result = envsetup("apply", "ubuntu-java17", *chroot(trixie))
+    assert result.exit_code == 2
+    assert (
+        "envsetup: error: " not in result.stdout
+        and "ubuntu-java17 does not support Debian GNU/Linux 13 (trixie) (debian 13) on "
+        f"@chroot{trixie.path}; supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
+        in result.stdout
+    )
+    assert trixie.digest("/var/lib/dpkg/status", "/etc/environment") == before
+
+
+def test_apply_over_ssh_alias_full_jdk(
+    bookworm: DebianRoot, keypair: tuple[Path, str], isolated_home: Path
+) -> None:
+    key, public = keypair
+    port = bookworm.start_sshd(public)
+    write_ssh_alias(isolated_home, "java-box", port, "root", key)
+
+    code, doc, _ = run_json("apply", "ubuntu-java17", "-t", "java-box")
+    assert code == 0, doc
+    assert doc["targets"][0]["target"] == "java-box"
+    assert (
+        bookworm.run("dpkg-query -W -f='${db:Status-Status}' openjdk-17-jdk").stdout == "installed"
+    )
+    code, doc, _ = run_json("apply", "ubuntu-java17", "-t", "java-box")
+    assert (code, doc["changed"]) == (0, 0)
+
+
+@pytest.mark.parametrize("nopasswd", [False, True], ids=["sudo-password", "sudo-nopasswd"])
+def test_non_root_user_with_sudo(
+    bookworm: DebianRoot, keypair: tuple[Path, str], isolated_home: Path, nopasswd: bool
+) -> None:
+    key, public = keypair
+    bookworm.add_user("dev", "s3cret-pw", public, sudo_nopasswd=nopasswd)
+    port = bookworm.start_sshd(public)
+    write_ssh_alias(isolated_home, "dev-box", port, "dev", key)
+    stdin = None if nopasswd else "s3cret-pw\n"
+    extra = () if nopasswd else ("--sudo-password-stdin",)
+
+    code, doc, stderr = run_json(
+        "apply", "ubuntu-java17", "-t", "dev-box", *HEADLESS, *extra, input=stdin
+    )
+    assert code == 0, (doc["targets"][0]["error"], stderr)
+    checks = [c for s in steps_by_name(doc).values() for c in s["checks"]]
+    assert {"kind": "login_env", "status": "ok"}.items() <= next(
+        c for c in checks if c["kind"] == "login_env"
+    ).items()
+    assert "login session of dev sees JAVA_HOME" in str(checks)
+    assert "s3cret-pw" not in str(doc) + stderr
+    code, doc, _ = run_json(
+        "apply", "ubuntu-java17", "-t", "dev-box", *HEADLESS, *extra, input=stdin
+    )
+    assert (code, doc["changed"]) == (0, 0)
+
+
+def test_wrong_sudo_password_is_refused_with_exit_3(
+    bookworm: DebianRoot, keypair: tuple[Path, str], isolated_home: Path
+) -> None:
+    key, public = keypair
+    bookworm.add_user("dev", "right-pw", public, sudo_nopasswd=False)
+    port = bookworm.start_sshd(public)
+    write_ssh_alias(isolated_home, "dev-box", port, "dev", key)
+    before = bookworm.digest("/var/lib/dpkg/status", "/etc/environment")
+    result = envsetup(
+        "apply", "ubuntu-java17", "-t", "dev-box", "--sudo-password-stdin", input="wrong-pw\n"
+    )
+    assert result.exit_code == 3
+    assert "dev-box: sudo refused the password for dev" in result.stdout
+    assert "wrong-pw" not in result.output
+    assert bookworm.digest("/var/lib/dpkg/status", "/etc/environment") == before
