@@ -9,12 +9,15 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from envsetup import __version__
 from envsetup.errors import EXIT_FAILED, EXIT_INTERRUPTED, EnvsetupError
+
+if TYPE_CHECKING:
+    from envsetup.runner import Mode
 
 EPILOG = """\b
 Exit codes:
@@ -167,7 +170,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _run(mode: str, ctx: click.Context, **kw: Any) -> None:
+def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
     from envsetup.commands.run import build_request, execute
     from envsetup.output import LineProgress, TerminalProgress, render_report, to_json
 
@@ -185,13 +188,13 @@ def _run(mode: str, ctx: click.Context, **kw: Any) -> None:
             kw["recipes"],
             kw["targets"],
             kw["inventory"],
-            kw["assignments"],  # type: ignore[arg-type]
+            kw["assignments"],
             password,
             ask,
             verbose,
         )
         try:
-            report = execute(mode, request, progress)  # type: ignore[arg-type]
+            report = execute(mode, request, progress)
         finally:
             if isinstance(progress, TerminalProgress):
                 progress.close()
@@ -214,7 +217,7 @@ def _ask_password(prompt: str) -> str | None:
 @main.command("plan", epilog=EPILOG)
 @run_options
 @click.pass_context
-def plan_command(ctx: click.Context, **kw: Any) -> None:
+def plan_command(ctx: click.Context, /, **kw: Any) -> None:
     """Say what apply would change, with a diff for edited files. Changes nothing."""
     _run("plan", ctx, **kw)
 
@@ -222,7 +225,7 @@ def plan_command(ctx: click.Context, **kw: Any) -> None:
 @main.command("apply", epilog=EPILOG)
 @run_options
 @click.pass_context
-def apply_command(ctx: click.Context, **kw: Any) -> None:
+def apply_command(ctx: click.Context, /, **kw: Any) -> None:
     """Apply recipes: check the platform, then run each step and its verify checks.
 
     A second apply on a converged target changes nothing and says so.
@@ -233,7 +236,7 @@ def apply_command(ctx: click.Context, **kw: Any) -> None:
 @main.command("verify", epilog=EPILOG)
 @run_options
 @click.pass_context
-def verify_command(ctx: click.Context, **kw: Any) -> None:
+def verify_command(ctx: click.Context, /, **kw: Any) -> None:
     """Run only the verify checks, read-only."""
     _run("verify", ctx, **kw)
 
@@ -241,6 +244,6 @@ def verify_command(ctx: click.Context, **kw: Any) -> None:
 @main.command("remove", epilog=EPILOG)
 @run_options
 @click.pass_context
-def remove_command(ctx: click.Context, **kw: Any) -> None:
+def remove_command(ctx: click.Context, /, **kw: Any) -> None:
     """Undo a recipe by running its `remove` section."""
     _run("remove", ctx, **kw)

@@ -6,6 +6,7 @@ from the step kinds, shell probes from the check kinds.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import logging
@@ -150,10 +151,8 @@ class Engine:
 
     def close(self) -> None:
         for host in list(self.state.activated_hosts):
-            try:
+            with contextlib.suppress(Exception):  # best effort on the way out
                 host.disconnect()
-            except Exception:  # noqa: S110 - best effort on the way out
-                pass
 
     # -- running ----------------------------------------------------------
 
@@ -244,16 +243,18 @@ def _resolve(action: Action) -> tuple[Any, dict[str, Any]]:
     return ops.edit_file, kwargs
 
 
+_CONNECT_HINTS = (
+    ("authentication", "check the user and the SSH key (ssh -v HOST tells more)"),
+    ("permission denied", "check the user and the SSH key (ssh -v HOST tells more)"),
+    ("host key", "the host key is unknown or changed: check it, then ssh-keygen -R HOST"),
+    ("could not resolve", "check the host name, or its alias in ~/.ssh/config"),
+    ("could not connect", "check that the host is up and that sshd listens on that port"),
+    ("timed out", "check that the host is up and that sshd listens on that port"),
+    ("chroot", "check the path, and that you are root (chroot needs root)"),
+)
+
+
 def _explain_connect_error(name: str, message: str) -> str:
     lowered = message.lower()
-    if "authentication" in lowered or "permission denied" in lowered:
-        hint = "check the user and the SSH key (ssh -v HOST tells more)"
-    elif "host key" in lowered or "not in known_hosts" in lowered:
-        hint = "the host key is unknown or changed; check it, then ssh-keygen -R HOST"
-    elif "refused" in lowered or "timed out" in lowered or "unreachable" in lowered:
-        hint = "check that the host is up and that sshd listens on that port"
-    elif "chroot" in lowered or "no such file" in lowered:
-        hint = "check the path and that you are root (chroot needs root)"
-    else:
-        hint = "check the target name, user and port"
+    hint = next((h for key, h in _CONNECT_HINTS if key in lowered), "check the target")
     return f"cannot connect to {name}: {message.strip() or 'unknown error'} ({hint})"

@@ -51,10 +51,8 @@ class StepReport:
         if not self.checks:
             return None
         statuses = {check.status for check in self.checks}
-        for status in ("failed", "pending"):
-            if status in statuses:
-                return status  # type: ignore[return-value]
-        return "ok"
+        worst: tuple[Verify, ...] = ("failed", "pending")
+        return next((status for status in worst if status in statuses), "ok")
 
     @property
     def failed(self) -> bool:

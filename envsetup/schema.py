@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,7 @@ def _collect_lines(node: yaml.Node, path: Path_, doc: Document) -> None:
                     f"{doc.file}:{line}: {format_path((*path, key))}: duplicate key '{key}'"
                 )
             seen.add(key)
-            doc.lines[(*path, key)] = key_node.start_mark.line + 1
+            doc.lines[path + (key,)] = key_node.start_mark.line + 1
             _collect_lines(value_node, (*path, key), doc)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
@@ -553,7 +553,7 @@ def _check_text(var: Var, value: str) -> None:
         raise VariableError(f"{var.name}: {value!r} does not match the pattern {var.pattern}")
 
 
-def parse_assignments(items: Iterator[str] | list[str] | tuple[str, ...]) -> dict[str, str]:
+def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     """Parse ``KEY=VALUE`` strings from ``--set``."""
     out: dict[str, str] = {}
     for item in items:

@@ -39,7 +39,7 @@ class VersionCheck:
 
     @staticmethod
     def command(args: dict[str, Any]) -> str:
-        return _STREAMS[args["stream"]] % args["run"]
+        return _STREAMS[args["stream"]] % str(args["run"])
 
     @staticmethod
     def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:

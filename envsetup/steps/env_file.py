@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
@@ -25,6 +26,7 @@ class EnvFile:
     @staticmethod
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
         envfile.format_line(args["key"], args["value"])  # validates before anything runs
+        edit: Callable[[str | None], str | None]
         if args["present"]:
             edit = partial(envfile.set_var, key=args["key"], value=args["value"])
         else:

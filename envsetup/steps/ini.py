@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ class Ini:
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
         section, key, value = args["section"], args["key"], args["value"]
         ini.set_key("", section, key, value)  # validates names and value
+        edit: Callable[[str | None], str | None]
         if args["present"]:
             edit = partial(ini.set_key, section=section, key=key, value=value)
         else:

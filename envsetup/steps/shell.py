@@ -27,4 +27,4 @@ class Shell:
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
-        return args["run"]
+        return str(args["run"])
