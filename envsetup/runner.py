@@ -17,10 +17,11 @@ from envsetup.engine import Connection, Engine
 from envsetup.errors import EXIT_FAILED, EXIT_UNREACHABLE, EnvsetupError, RecipeError
 from envsetup.kinds import Action, StepContext
 from envsetup.report import CheckReport, RecipeReport, RunReport, StepReport, TargetReport
-from envsetup.schema import Check, Recipe, Step, check_platform, resolve_variables
+from envsetup.schema import Check, Recipe, Step
 from envsetup.steps import STEP_KINDS
 from envsetup.targets import TargetSpec
 from envsetup.templates import evaluate, render_args
+from envsetup.variables import check_platform, resolve_variables
 
 Mode = Literal["plan", "apply", "verify", "remove"]
 TARGET_FACTS = ("distro", "version", "codename", "arch", "user", "kernel", "pretty")

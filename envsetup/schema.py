@@ -12,28 +12,22 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import TemplateError
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from envsetup import __version__
 from envsetup.checks import CHECK_KINDS
-from envsetup.errors import PlatformError, RecipeError, VariableError
+from envsetup.errors import RecipeError, VariableError
 from envsetup.kinds import Field
 from envsetup.steps import STEP_KINDS
-from envsetup.templates import TEMPLATE_GLOBALS, render_value, template_names
+from envsetup.templates import TEMPLATE_GLOBALS, template_names
 
-RECIPE_FILE = "recipe.yaml"
-BUILTIN_DIRS = (
-    Path(__file__).parent / "recipes",  # inside an installed wheel
-    Path(__file__).parent.parent / "recipes",  # a source checkout
-)
 VAR_TYPES = ("str", "bool", "int", "path", "list")
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]*")
 VAR_NAME_RE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -210,7 +204,7 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _is_template(value: Any) -> bool:
+def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
@@ -224,7 +218,7 @@ def _check_field(doc: Document, path: Path_, spec: Field, value: Any) -> Any:
         "str_map": "a mapping of strings",
         "mode": "an octal mode",
     }[spec.type]
-    if spec.type not in ("str", "shell") and _is_template(value):
+    if spec.type not in ("str", "shell") and is_template(value):
         return value  # typed after rendering
     ok = {
         "str": isinstance(value, str),
@@ -274,7 +268,7 @@ def _check_templates(doc: Document, path: Path_, value: Any, known: set[str]) ->
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_templates(doc, (*path, index), item, known)
-    elif isinstance(value, str) and _is_template(value):
+    elif isinstance(value, str) and is_template(value):
         try:
             names = template_names(value)
         except ValueError as exc:
@@ -410,7 +404,7 @@ def _parse_vars(doc: Document, raw: Any) -> dict[str, Var]:
             except re.error as exc:
                 raise doc.error((*path, "pattern"), f"invalid regular expression: {exc}") from None
         default = spec.get("default")
-        if default is not None and not _is_template(default):
+        if default is not None and not is_template(default):
             try:
                 default = coerce(var, default)
             except VariableError as exc:
@@ -497,7 +491,7 @@ def _parse_checks(doc: Document, path: Path_, raw: Any) -> tuple[Check, ...]:
             )
         args = _check_mapping(doc, (*item_path, kind), value, CHECK_KINDS[kind].fields, kind)
         validate = getattr(CHECK_KINDS[kind], "validate", None)
-        if validate and not any(_is_template(v) for v in args.values()):
+        if validate and not any(is_template(v) for v in args.values()):
             try:
                 validate(args)
             except (ValueError, re.error, InvalidSpecifier) as exc:
@@ -507,7 +501,7 @@ def _parse_checks(doc: Document, path: Path_, raw: Any) -> tuple[Check, ...]:
 
 
 # ---------------------------------------------------------------------------
-# Variables
+# Variable types
 
 
 def coerce(var: Var, value: Any) -> Any:
@@ -551,148 +545,3 @@ def _check_text(var: Var, value: str) -> None:
         raise VariableError(f"{var.name}: {value!r} is not one of: {', '.join(var.choices)}")
     if var.pattern and not re.fullmatch(var.pattern, value):
         raise VariableError(f"{var.name}: {value!r} does not match the pattern {var.pattern}")
-
-
-def parse_assignments(items: Iterable[str]) -> dict[str, str]:
-    """Parse ``KEY=VALUE`` strings from ``--set``."""
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise VariableError(
-                f"--set {item!r}: expected KEY=VALUE", fix="e.g. --set headless=true"
-            )
-        out[key.strip()] = value
-    return out
-
-
-def resolve_overrides(
-    recipes: list[Recipe], overrides: dict[str, str]
-) -> dict[str, dict[str, Any]]:
-    """Validate ``--set`` values against every recipe that declares them, before anything runs.
-
-    Returns, per recipe, the typed overrides that apply to it. A name that no recipe
-    declares is an error naming the variables that exist.
-    """
-    per_recipe: dict[str, dict[str, Any]] = {recipe.name: {} for recipe in recipes}
-    for key, value in overrides.items():
-        owners = [recipe for recipe in recipes if key in recipe.vars]
-        if not owners:
-            declared = sorted({f"{r.name}.{v}" for r in recipes for v in r.vars})
-            raise VariableError(
-                f"unknown variable '{key}'",
-                fix=f"variables you can set: {', '.join(declared) or 'none'}",
-            )
-        for recipe in owners:
-            per_recipe[recipe.name][key] = coerce(recipe.vars[key], value)
-    return per_recipe
-
-
-# ---------------------------------------------------------------------------
-# Finding recipes
-
-
-def recipe_dirs() -> list[Path]:
-    """Directories searched for recipes: ``$ENVSETUP_RECIPES`` first, then the built-ins."""
-    extra = [Path(p) for p in os.environ.get("ENVSETUP_RECIPES", "").split(os.pathsep) if p]
-    builtin = next((d for d in BUILTIN_DIRS if d.is_dir()), BUILTIN_DIRS[-1])
-    return [*extra, builtin]
-
-
-def available_recipes() -> dict[str, Path]:
-    """Recipe name -> recipe file, earlier directories taking precedence."""
-    found: dict[str, Path] = {}
-    for directory in recipe_dirs():
-        if not directory.is_dir():
-            continue
-        for file in sorted(directory.glob(f"*/{RECIPE_FILE}")):
-            found.setdefault(file.parent.name, file)
-    return found
-
-
-def find_recipe(name_or_path: str) -> Path:
-    """Resolve a recipe name or a path to a YAML file (or a directory holding recipe.yaml)."""
-    candidate = Path(name_or_path)
-    if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
-        if candidate.is_dir():
-            candidate = candidate / RECIPE_FILE
-        if not candidate.is_file():
-            raise RecipeError(f"recipe file {name_or_path} does not exist")
-        return candidate
-    found = available_recipes()
-    if name_or_path not in found:
-        raise RecipeError(
-            f"unknown recipe '{name_or_path}'",
-            fix=f"available: {', '.join(sorted(found)) or 'none'} (see `envsetup list`)",
-        )
-    return found[name_or_path]
-
-
-def load_recipe(name_or_path: str) -> Recipe:
-    path = find_recipe(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{display_path(path)}: cannot read: {exc}") from None
-    return parse_recipe(text, path.resolve() if not path.is_absolute() else path)
-
-
-def load_with_requirements(names: list[str]) -> list[Recipe]:
-    """Load recipes and, first, everything they require (each once, in order)."""
-    ordered: dict[str, Recipe] = {}
-
-    def visit(name: str, chain: tuple[str, ...]) -> None:
-        recipe = load_recipe(name)
-        if recipe.name in chain:
-            raise RecipeError(f"recipe {recipe.name}: requires loop: {' -> '.join(chain)}")
-        for required in recipe.requires:
-            visit(required, (*chain, recipe.name))
-        ordered.setdefault(recipe.name, recipe)
-
-    for name in names:
-        visit(name, ())
-    return list(ordered.values())
-
-
-# ---------------------------------------------------------------------------
-# Per-target resolution
-
-
-def check_platform(recipe: Recipe, distro: str, version: str, pretty: str, target: str) -> None:
-    """Refuse, before any change, a target whose platform the recipe does not list."""
-    if not recipe.platforms or any(p.matches(distro, version) for p in recipe.platforms):
-        return
-    supported = ", ".join(str(p) for p in recipe.platforms)
-    raise PlatformError(
-        f"{recipe.name} does not support {pretty} ({distro} {version or 'no version'}) "
-        f"on {target}; supported: {supported}. Nothing was changed",
-        fix="run it on a supported platform",
-    )
-
-
-def resolve_variables(
-    recipe: Recipe, overrides: dict[str, Any], target: dict[str, str]
-) -> dict[str, Any]:
-    """Variable values for one target: ``--set`` values as given, defaults rendered.
-
-    Defaults may be templates over ``target`` facts and earlier variables;
-    ``--set`` values are data and are never rendered.
-    """
-    values: dict[str, Any] = {}
-    for name, var in recipe.vars.items():
-        if name in overrides:
-            values[name] = overrides[name]
-            continue
-        default = var.default
-        if _is_template(default):
-            try:
-                default = coerce(var, render_value(default, {"target": target, **values}))
-            except TemplateError as exc:
-                raise VariableError(f"{recipe.name}: default of {name}: {exc}") from None
-        elif default is None:
-            raise VariableError(
-                f"{recipe.name}: variable '{name}' has no default and was not set",
-                fix=f"--set {name}=VALUE",
-            )
-        values[name] = default
-    return values

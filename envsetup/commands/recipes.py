@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from envsetup.catalog import available_recipes, load_recipe
 from envsetup.errors import RecipeError
-from envsetup.schema import Recipe, available_recipes, display_path, load_recipe
+from envsetup.schema import Recipe, display_path
 
 
 def list_recipes() -> list[dict[str, Any]]:

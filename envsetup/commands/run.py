@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from envsetup.catalog import load_recipe, load_with_requirements
 from envsetup.errors import UsageError
 from envsetup.report import RunReport
 from envsetup.runner import Listener, Mode, Request, run
-from envsetup.schema import (
-    load_recipe,
-    load_with_requirements,
-    parse_assignments,
-    resolve_overrides,
-)
 from envsetup.targets import TargetSpec, parse_target
+from envsetup.variables import parse_assignments, resolve_overrides
 
 
 def build_request(

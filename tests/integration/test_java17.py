@@ -179,3 +179,26 @@ def test_wrong_sudo_password_is_refused_with_exit_3(
     assert "dev-box: sudo refused the password for dev" in result.stdout
     assert "wrong-pw" not in result.output
     assert bookworm.digest("/var/lib/dpkg/status", "/etc/environment") == before
+
+
+def test_inventory_runs_hosts_in_parallel_and_reports_the_unreachable(
+    bookworm: DebianRoot, tmp_path: Path
+) -> None:
+    from tests.integration.roots import debian_root, free_port
+
+    with debian_root("bookworm", tmp_path / "second") as second:
+        closed = free_port()
+        inventory = tmp_path / "inventory.py"
+        inventory.write_text(
+            f"hosts = ['@chroot{bookworm.path}', '@chroot{second.path}', "
+            f"('127.0.0.1', {{'ssh_port': {closed}, 'ssh_user': 'root'}})]\n"
+        )
+        code, doc, _ = run_json("plan", "ubuntu-java17", "-i", str(inventory), *HEADLESS)
+    assert code == 3
+    by_target = {t["target"]: t for t in doc["targets"]}
+    assert set(by_target) == {f"@chroot{bookworm.path}", f"@chroot{second.path}", "127.0.0.1"}
+    for root in (bookworm, second):
+        report = by_target[f"@chroot{root.path}"]
+        assert report["error"] is None
+        assert [s["status"] for s in report["recipes"][0]["steps"]] == ["would change"] * 3
+    assert by_target["127.0.0.1"]["error"].startswith("cannot connect to 127.0.0.1: ")

@@ -11,15 +11,9 @@ from jinja2.exceptions import SecurityError
 
 from envsetup.errors import RecipeError, VariableError
 from envsetup.kinds import Field
-from envsetup.schema import (
-    Var,
-    coerce,
-    parse_assignments,
-    parse_recipe,
-    resolve_overrides,
-    resolve_variables,
-)
+from envsetup.schema import Var, coerce, parse_recipe
 from envsetup.templates import render_args, render_file, render_value
+from envsetup.variables import parse_assignments, resolve_overrides, resolve_variables
 
 TARGET = {"distro": "debian", "version": "12", "arch": "arm64", "user": "dev"}
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from envsetup.catalog import load_recipe
 from envsetup.errors import RecipeError
-from envsetup.schema import load_recipe, parse_recipe
+from envsetup.schema import parse_recipe
 
 VALID = """\
 name: demo
