@@ -82,7 +82,8 @@ class Engine:
             from pyinfra_cli.inventory import make_inventory_from_files
 
             try:
-                inventory = make_inventory_from_files(inventory_file)
+                with ctx_state.use(State()):  # pyinfra's loader records the file on a state
+                    inventory = make_inventory_from_files(inventory_file)
             except Exception as exc:  # pyinfra raises a variety of errors for bad files
                 raise TargetError(
                     f"cannot read inventory {inventory_file}: {exc}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 from envsetup.catalog import load_recipe, load_with_requirements
@@ -27,6 +28,8 @@ def build_request(
         raise UsageError("name at least one recipe", fix="see `envsetup list`")
     if inventory and targets:
         raise UsageError("use either -t TARGET or -i INVENTORY, not both")
+    if inventory and not os.path.isfile(inventory):
+        raise UsageError(f"inventory file {inventory} does not exist")
     if mode == "remove" and len(recipes) != 1:
         raise UsageError("remove takes exactly one recipe")
     loaded = (

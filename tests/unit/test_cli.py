@@ -84,3 +84,9 @@ def test_module_and_console_script_entry_points() -> None:
         [sys.executable, "-m", "envsetup", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "envsetup, version 0.1.0"
+
+
+def test_missing_inventory_file_is_a_usage_error() -> None:
+    result = envsetup("plan", "ubuntu-java17", "-i", "no-such-inventory.py")
+    assert result.exit_code == 2
+    assert result.stderr == "envsetup: error: inventory file no-such-inventory.py does not exist\n"
