@@ -160,6 +160,11 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Print one JSON document on stdout, no progress.",
         ),
         click.option(
+            "--assume-wsl",
+            is_flag=True,
+            help="Treat the target as a WSL 2 root filesystem (to build WSL images offline).",
+        ),
+        click.option(
             "--sudo-password-stdin",
             is_flag=True,
             help="Read the sudo password from the first line of stdin.",
@@ -192,6 +197,7 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
             password,
             ask,
             verbose,
+            kw["assume_wsl"],
         )
         try:
             report = execute(mode, request, progress)
@@ -202,7 +208,30 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
         click.echo(to_json(report.as_json()))
     else:
         click.echo(render_report(report))
+    if kw.get("restart"):
+        _restart(request, report)
     sys.exit(report.exit_code)
+
+
+def _restart(request: Any, report: Any) -> None:
+    """Run what pending checks wait for, as the very last action, saying so first."""
+    from envsetup.commands.run import restart
+
+    pending = [(t.target, r) for t in report.targets for r in t.restarts]
+    if not pending:
+        click.echo("--restart: nothing is pending a restart.", err=True)
+        return
+    for target, item in pending:
+        click.echo(f"Restarting {target} for {item['recipe']}: {item['message'].strip()}", err=True)
+        click.echo(f"  running: {item['run']}", err=True)
+    with errors_handled():
+        for target, results in restart(request, report).items():
+            for status, output in results:
+                if status != 0:
+                    click.echo(
+                        f"{target}: the restart command failed ({status}): {output.strip()[-300:]}",
+                        err=True,
+                    )
 
 
 def _ask_password(prompt: str) -> str | None:
@@ -225,6 +254,11 @@ def plan_command(ctx: click.Context, /, **kw: Any) -> None:
 @main.command("apply", epilog=EPILOG)
 @run_options
 @click.pass_context
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Last of all, run the restart that pending checks wait for (e.g. WSL's terminate).",
+)
 def apply_command(ctx: click.Context, /, **kw: Any) -> None:
     """Apply recipes: check the platform, then run each step and its verify checks.
 

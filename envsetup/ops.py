@@ -42,6 +42,14 @@ class TargetInfo(FactBase[dict[str, str]]):
                 "id -u",
                 sep,
                 "uname -r",
+                sep,
+                "cat /proc/sys/kernel/osrelease 2>/dev/null",
+                sep,
+                'echo "${WSL_DISTRO_NAME:-}"',
+                sep,
+                "cat /proc/1/comm 2>/dev/null",
+                sep,
+                "if [ -d /run/systemd/system ]; then echo yes; fi",
             ]
         )
 
@@ -52,7 +60,7 @@ class TargetInfo(FactBase[dict[str, str]]):
                 parts.append([])
             else:
                 parts[-1].append(line)
-        parts += [[] for _ in range(5 - len(parts))]
+        parts += [[] for _ in range(9 - len(parts))]
         release: dict[str, str] = {}
         for line in parts[0]:
             key, sep, value = line.partition("=")
@@ -68,6 +76,10 @@ class TargetInfo(FactBase[dict[str, str]]):
             "user": first(parts[2]),
             "uid": first(parts[3]),
             "kernel": first(parts[4]),
+            "osrelease": first(parts[5]),
+            "wsl_distro": first(parts[6]),
+            "pid1": first(parts[7]),
+            "systemd_booted": "yes" if first(parts[8]) == "yes" else "",
         }
 
 

@@ -85,6 +85,7 @@ class TargetReport:
     error: str | None = None
     error_exit: int = EXIT_OK
     recipes: list[RecipeReport] = field(default_factory=list)
+    restarts: list[dict[str, str]] = field(default_factory=list)  # pending until these run
 
     @property
     def steps(self) -> list[StepReport]:
@@ -144,6 +145,7 @@ class RunReport:
                     "target": target.target,
                     "platform": target.platform,
                     "error": target.error,
+                    "restarts": target.restarts,
                     "recipes": [
                         {"recipe": r.recipe, "steps": [s.as_json() for s in r.steps]}
                         for r in target.recipes

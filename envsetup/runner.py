@@ -15,16 +15,28 @@ from jinja2 import TemplateError
 from envsetup.checks import CHECK_KINDS
 from envsetup.engine import Connection, Engine
 from envsetup.errors import EXIT_FAILED, EXIT_UNREACHABLE, EnvsetupError, RecipeError
-from envsetup.kinds import Action, StepContext
+from envsetup.kinds import Action, Field, StepContext
+from envsetup.platforms import systemd_booted, wsl_version
 from envsetup.report import CheckReport, RecipeReport, RunReport, StepReport, TargetReport
 from envsetup.schema import Check, Recipe, Step
 from envsetup.steps import STEP_KINDS
 from envsetup.targets import TargetSpec
-from envsetup.templates import evaluate, render_args
+from envsetup.templates import evaluate, render_args, render_value
 from envsetup.variables import check_platform, resolve_variables
 
 Mode = Literal["plan", "apply", "verify", "remove"]
-TARGET_FACTS = ("distro", "version", "codename", "arch", "user", "kernel", "pretty")
+TARGET_FACTS = (
+    "distro",
+    "version",
+    "codename",
+    "arch",
+    "user",
+    "kernel",
+    "pretty",
+    "osrelease",
+    "wsl_distro",
+    "pid1",
+)
 
 
 class Listener(Protocol):
@@ -54,6 +66,7 @@ class Request:
     sudo_password: str | None = None
     ask_password: Callable[[str], str | None] | None = None
     verbose: bool = False
+    assume_wsl: bool = False
 
 
 @dataclass
@@ -61,6 +74,23 @@ class PreparedCheck:
     check: Check
     args: dict[str, Any]
     command: str
+    pending_if: PreparedCheck | None = None
+    hint: str | None = None
+
+    def commands(self) -> list[str]:
+        return [self.command] + (self.pending_if.commands() if self.pending_if else [])
+
+    def judge(self, results: list[tuple[int, str]]) -> CheckReport:
+        """Evaluate this check (and its pending condition) from its probes' results."""
+        kind = CHECK_KINDS[self.check.kind]
+        verdict = kind.evaluate(self.args, *results[0])
+        status, detail = verdict.status, verdict.detail
+        pending = self.pending_if
+        if status == "failed" and pending and pending.judge(results[1:]).status == "ok":
+            status = "pending"
+        if status != "ok" and self.hint:
+            detail = f"{detail}; {self.hint.strip()}"
+        return CheckReport(self.check.kind, kind.describe(self.args), status, detail)
 
 
 @dataclass
@@ -104,8 +134,35 @@ def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunRe
     return RunReport(mode, ordered)
 
 
-def target_context(info: dict[str, str]) -> dict[str, str]:
-    return {key: info.get(key, "") for key in TARGET_FACTS}
+def run_commands(
+    request: Request, commands: dict[str, list[str]]
+) -> dict[str, list[tuple[int, str]]]:
+    """Run shell commands on named targets; return (exit status, output) for each."""
+    engine = Engine(
+        request.targets,
+        request.inventory,
+        request.sudo_password,
+        request.ask_password,
+        request.verbose,
+    )
+    try:
+        connections, _ = engine.connect()
+        chosen = [conn for conn in connections if conn.name in commands]
+        results = engine.each(chosen, lambda c: engine.run_probes(c, commands[c.name]))
+    finally:
+        engine.close()
+    return {
+        conn.name: result if isinstance(result, list) else [(255, str(result))]
+        for conn, result in zip(chosen, results)
+    }
+
+
+def target_context(info: dict[str, str], assume_wsl: bool = False) -> dict[str, Any]:
+    """What templates see as ``target``: platform facts, ``wsl`` (0, 1 or 2), ``systemd``."""
+    target: dict[str, Any] = {key: info.get(key, "") for key in TARGET_FACTS}
+    target["wsl"] = wsl_version(target["osrelease"]) or (2 if assume_wsl else 0)
+    target["systemd"] = systemd_booted(target["pid1"], bool(info.get("systemd_booted")))
+    return target
 
 
 def run_target(
@@ -113,10 +170,11 @@ def run_target(
 ) -> TargetReport:
     info = conn.info
     report = TargetReport(conn.name, platform=f"{info['pretty']} ({info['arch']})")
+    target = target_context(info, request.assume_wsl)
     try:
         for recipe in request.recipes:
-            check_platform(recipe, info["distro"], info["version"], info["pretty"], conn.name)
-        prepared = [(recipe, prepare(recipe, mode, request, info)) for recipe in request.recipes]
+            check_platform(recipe, target, conn.name)
+        prepared = [(recipe, prepare(recipe, mode, request, target)) for recipe in request.recipes]
     except EnvsetupError as exc:
         report.error, report.error_exit = str(exc), exc.exit_code
         return report
@@ -139,7 +197,18 @@ def run_target(
             listener.step_started(conn.name, recipe.name, prepared_step.step.name)
             stop = run_step(engine, conn, mode, prepared_step, step_report)
             listener.step_finished(conn.name, recipe.name, step_report)
+        if recipe.restart and any(s.verify == "pending" for s in recipe_report.steps):
+            report.restarts.append(render_restart(recipe, target, request))
     return report
+
+
+def render_restart(recipe: Recipe, target: dict[str, Any], request: Request) -> dict[str, str]:
+    """The recipe's restart command and message for this target."""
+    assert recipe.restart is not None
+    variables = resolve_variables(recipe, request.overrides.get(recipe.name, {}), target)
+    context = {"target": target, **variables}
+    fields = {"run": Field("shell"), "message": Field("str")}
+    return {"recipe": recipe.name, **render_args(recipe.restart, fields, context)}
 
 
 def run_step(
@@ -159,21 +228,18 @@ def run_step(
         report.status = "changed" if outcome.changed else "unchanged"
     else:
         report.status = "unchanged"
-    results = engine.run_probes(conn, [check.command for check in prepared.checks])
-    for check, (status, output) in zip(prepared.checks, results):
-        kind = CHECK_KINDS[check.check.kind]
-        verdict = kind.evaluate(check.args, status, output)
-        report.checks.append(
-            CheckReport(check.check.kind, kind.describe(check.args), verdict.status, verdict.detail)
-        )
+    commands = [check.commands() for check in prepared.checks]
+    results = engine.run_probes(conn, [command for group in commands for command in group])
+    for check, group in zip(prepared.checks, commands):
+        report.checks.append(check.judge(results[: len(group)]))
+        results = results[len(group) :]
     return mode != "verify" and report.verify == "failed"
 
 
 def prepare(
-    recipe: Recipe, mode: Mode, request: Request, info: dict[str, str]
+    recipe: Recipe, mode: Mode, request: Request, target: dict[str, Any]
 ) -> list[PreparedStep]:
     """Render every step and check of a recipe for one target; raise RecipeError on bad input."""
-    target = target_context(info)
     variables = resolve_variables(recipe, request.overrides.get(recipe.name, {}), target)
     context = {"target": target, **variables}
     steps = recipe.remove if mode == "remove" else recipe.steps
@@ -187,14 +253,18 @@ def _prepare_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> Prepar
             return PreparedStep(step, f"skipped: {step.when} is false", None)
         args = render_args(step.args, kind.fields, context)
         action = kind.action(args, StepContext(recipe.directory, context))
-        checks = []
-        for check in step.verify:
-            check_kind = CHECK_KINDS[check.kind]
-            check_args = render_args(check.args, check_kind.fields, context)
-            validate = getattr(check_kind, "validate", None)
-            if validate:
-                validate(check_args)
-            checks.append(PreparedCheck(check, check_args, check_kind.command(check_args)))
+        checks = [_prepare_check(check, context) for check in step.verify]
     except (ValueError, TemplateError) as exc:
         raise RecipeError(f"{step.where}: step '{step.name}': {exc}") from None
     return PreparedStep(step, kind.describe(args), action, checks)
+
+
+def _prepare_check(check: Check, context: dict[str, Any]) -> PreparedCheck:
+    kind = CHECK_KINDS[check.kind]
+    args = render_args(check.args, kind.fields, context)
+    validate = getattr(kind, "validate", None)
+    if validate:
+        validate(args)
+    pending = _prepare_check(check.pending_if, context) if check.pending_if else None
+    hint = render_value(check.hint, context) if check.hint else None
+    return PreparedCheck(check, args, kind.command(args), pending, hint)

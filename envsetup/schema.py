@@ -59,9 +59,11 @@ class Platform:
 
     distro: str
     version: SpecifierSet
+    wsl: int | None = None  # 2: the target must run under WSL 2
 
     def __str__(self) -> str:
-        return f"{self.distro.capitalize()} {self.version}".strip()
+        text = f"{self.distro.capitalize()} {self.version}".strip()
+        return f"{text} under WSL {self.wsl}" if self.wsl else text
 
     def matches(self, distro: str, version: str) -> bool:
         if distro.lower() != self.distro:
@@ -74,11 +76,18 @@ class Platform:
 
 @dataclass(frozen=True)
 class Check:
-    """One verify check: a kind from the check registry and its arguments."""
+    """One verify check: a kind from the check registry and its arguments.
+
+    ``pending_if``: a check that, when it passes while this one fails, makes the
+    result ``pending`` (true only after a restart or a new login); ``hint`` says
+    what to do then.
+    """
 
     kind: str
     args: dict[str, Any]
     where: str
+    pending_if: Check | None = None
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class Recipe:
     remove: tuple[Step, ...]
     description: str = ""
     min_envsetup_version: str | None = None
+    restart: dict[str, str] | None = None  # {run, message}: what `apply --restart` runs
 
     @property
     def directory(self) -> Path:
@@ -296,6 +306,7 @@ _TOP_KEYS = (
     "requires",
     "steps",
     "remove",
+    "restart",
 )
 _VAR_FIELDS = {
     "type": Field("str", required=True, choices=VAR_TYPES),
@@ -303,6 +314,10 @@ _VAR_FIELDS = {
     "help": Field("str", default=""),
     "choices": Field("str_list"),
     "pattern": Field("str"),
+}
+_RESTART_FIELDS = {
+    "run": Field("shell", required=True, doc="the command that restarts the target"),
+    "message": Field("str", required=True, doc="printed before it runs"),
 }
 _STEP_COMMON = {"name", "verify", "when", "notice"}
 
@@ -337,6 +352,10 @@ def parse_recipe(text: str, path: Path) -> Recipe:
     _check_field(doc, ("requires",), Field("str_list"), requires)
     steps = _parse_steps(doc, "steps", data["steps"], known, verify_required=True)
     remove = _parse_steps(doc, "remove", data.get("remove") or [], known, verify_required=False)
+    restart = None
+    if "restart" in data:
+        restart = _check_mapping(doc, ("restart",), data["restart"], _RESTART_FIELDS, "restart")
+        _check_templates(doc, ("restart",), restart, known)
     return Recipe(
         name=name,
         summary=data["summary"],
@@ -348,6 +367,7 @@ def parse_recipe(text: str, path: Path) -> Recipe:
         steps=steps,
         remove=remove,
         min_envsetup_version=data.get("min_envsetup_version"),
+        restart=restart,
     )
 
 
@@ -417,7 +437,11 @@ def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
     if not isinstance(raw, list):
         raise doc.error(("platforms",), f"must be a list, got {_type_name(raw)}")
     out = []
-    fields = {"distro": Field("str", required=True), "version": Field("str", default="")}
+    fields = {
+        "distro": Field("str", required=True),
+        "version": Field("str", default=""),
+        "wsl": Field("int"),
+    }
     for index, item in enumerate(raw):
         path: Path_ = ("platforms", index)
         args = _check_mapping(doc, path, item, fields, "a platform")
@@ -427,7 +451,9 @@ def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
             raise doc.error(
                 (*path, "version"), f"'{args['version']}' is not a version specifier (e.g. >=22.04)"
             ) from None
-        out.append(Platform(args["distro"].lower(), spec))
+        if args["wsl"] not in (None, 2):
+            raise doc.error((*path, "wsl"), "only 'wsl: 2' is supported")
+        out.append(Platform(args["distro"].lower(), spec, args["wsl"]))
     return tuple(out)
 
 
@@ -475,29 +501,34 @@ def _parse_steps(
 def _parse_checks(doc: Document, path: Path_, raw: Any) -> tuple[Check, ...]:
     if not isinstance(raw, list):
         raise doc.error(path, f"must be a list of checks, got {_type_name(raw)}")
-    checks = []
-    for index, item in enumerate(raw):
-        item_path = (*path, index)
-        if not isinstance(item, dict) or len(item) != 1:
-            raise doc.error(
-                item_path,
-                f"a check is a mapping with one kind ({', '.join(sorted(CHECK_KINDS))})",
-            )
-        ((kind, value),) = item.items()
-        if kind not in CHECK_KINDS:
-            raise doc.error(
-                (*item_path, kind),
-                f"unknown check kind '{kind}' (expected one of: {', '.join(sorted(CHECK_KINDS))})",
-            )
-        args = _check_mapping(doc, (*item_path, kind), value, CHECK_KINDS[kind].fields, kind)
-        validate = getattr(CHECK_KINDS[kind], "validate", None)
-        if validate and not any(is_template(v) for v in args.values()):
-            try:
-                validate(args)
-            except (ValueError, re.error, InvalidSpecifier) as exc:
-                raise doc.error((*item_path, kind), str(exc)) from None
-        checks.append(Check(kind, args, doc.where(item_path)))
-    return tuple(checks)
+    return tuple(_parse_check(doc, (*path, index), item) for index, item in enumerate(raw))
+
+
+def _parse_check(doc: Document, path: Path_, item: Any, nested: bool = False) -> Check:
+    kinds = ", ".join(sorted(CHECK_KINDS))
+    extras = set() if nested else {"pending_if", "hint"}
+    if not isinstance(item, dict):
+        raise doc.error(path, f"a check is a mapping with one kind ({kinds})")
+    named = [key for key in item if key not in extras]
+    if len(named) != 1:
+        raise doc.error(path, f"a check is a mapping with one kind ({kinds})")
+    kind = named[0]
+    if kind not in CHECK_KINDS:
+        raise doc.error((*path, kind), f"unknown check kind '{kind}' (expected one of: {kinds})")
+    args = _check_mapping(doc, (*path, kind), item[kind], CHECK_KINDS[kind].fields, kind)
+    validate = getattr(CHECK_KINDS[kind], "validate", None)
+    if validate and not any(is_template(v) for v in args.values()):
+        try:
+            validate(args)
+        except (ValueError, re.error, InvalidSpecifier) as exc:
+            raise doc.error((*path, kind), str(exc)) from None
+    pending_if = None
+    if "pending_if" in item:
+        pending_if = _parse_check(doc, (*path, "pending_if"), item["pending_if"], nested=True)
+    hint = item.get("hint")
+    if hint is not None:
+        _check_field(doc, (*path, "hint"), Field("str"), hint)
+    return Check(kind, args, doc.where(path), pending_if, hint)
 
 
 # ---------------------------------------------------------------------------

@@ -50,15 +50,30 @@ def resolve_overrides(
     return per_recipe
 
 
-def check_platform(recipe: Recipe, distro: str, version: str, pretty: str, target: str) -> None:
+def check_platform(recipe: Recipe, target: dict[str, Any], name: str) -> None:
     """Refuse, before any change, a target whose platform the recipe does not list."""
-    if not recipe.platforms or any(p.matches(distro, version) for p in recipe.platforms):
+    distro, version = target["distro"], target["version"]
+    matching = [p for p in recipe.platforms if p.matches(distro, version)]
+    if recipe.platforms and not matching:
+        found = f"{target['pretty']} ({distro} {version or 'no version'})"
+        supported = ", ".join(str(p) for p in recipe.platforms)
+        raise PlatformError(
+            f"{recipe.name} does not support {found} on {name}; supported: {supported}. "
+            "Nothing was changed",
+            fix="run it on a supported platform",
+        )
+    if not any(p.wsl for p in matching) or target["wsl"] == 2:
         return
-    supported = ", ".join(str(p) for p in recipe.platforms)
+    if target["wsl"] == 1:
+        raise PlatformError(
+            f"{recipe.name} needs WSL 2, but {name} runs under WSL 1 "
+            f"(kernel {target['osrelease']}): systemd needs WSL 2. Nothing was changed",
+            fix="convert the distro, from PowerShell: wsl --set-version <distro> 2",
+        )
     raise PlatformError(
-        f"{recipe.name} does not support {pretty} ({distro} {version or 'no version'}) "
-        f"on {target}; supported: {supported}. Nothing was changed",
-        fix="run it on a supported platform",
+        f"{recipe.name} needs WSL 2, but {name} is not running under WSL "
+        f"(kernel {target['osrelease'] or target['kernel']}). Nothing was changed",
+        fix="to prepare a WSL root filesystem offline (e.g. -t @chroot/rootfs), pass --assume-wsl",
     )
 
 

@@ -43,4 +43,6 @@ class CommandCheck:
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
+        if args.get("output"):
+            return f"`{args['run']}` prints /{args['output']}/"
         return f"`{args['run']}` exits {args['status']}"

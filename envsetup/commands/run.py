@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from envsetup.catalog import load_recipe, load_with_requirements
 from envsetup.errors import UsageError
 from envsetup.report import RunReport
-from envsetup.runner import Listener, Mode, Request, run
+from envsetup.runner import Listener, Mode, Request, run, run_commands
 from envsetup.targets import TargetSpec, parse_target
 from envsetup.variables import parse_assignments, resolve_overrides
 
@@ -22,6 +22,7 @@ def build_request(
     sudo_password: str | None = None,
     ask_password: Callable[[str], str | None] | None = None,
     verbose: bool = False,
+    assume_wsl: bool = False,
 ) -> Request:
     """Load and validate everything before any target is contacted."""
     if not recipes:
@@ -37,8 +38,16 @@ def build_request(
     )
     overrides = resolve_overrides(loaded, parse_assignments(assignments))
     specs = [parse_target(t) for t in targets] or ([] if inventory else [TargetSpec("@local")])
-    return Request(loaded, overrides, specs, inventory, sudo_password, ask_password, verbose)
+    return Request(
+        loaded, overrides, specs, inventory, sudo_password, ask_password, verbose, assume_wsl
+    )
 
 
 def execute(mode: Mode, request: Request, listener: Listener | None = None) -> RunReport:
     return run(mode, request, listener)
+
+
+def restart(request: Request, report: RunReport) -> dict[str, list[tuple[int, str]]]:
+    """Run the restart commands that pending checks wait for (``apply --restart``)."""
+    commands = {t.target: [r["run"] for r in t.restarts] for t in report.targets if t.restarts}
+    return run_commands(request, commands) if commands else {}

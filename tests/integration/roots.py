@@ -226,3 +226,89 @@ def write_ssh_alias(home: Path, alias: str, port: int, user: str, key: Path) -> 
             f"  IdentityFile {key}\n  StrictHostKeyChecking no\n"
             f"  UserKnownHostsFile {ssh / 'known_hosts'}\n\n"
         )
+
+
+class BootedRoot(DebianRoot):
+    """A Debian root booted with systemd as PID 1 in its own PID namespace, reached over SSH.
+
+    ``unshare --pid --fork --mount --uts --ipc chroot ROOT`` runs systemd; /proc and
+    /run are mounted inside, /sys/fs/cgroup is bound in beforehand. The root shares
+    the host's network, so its sshd listens on a loopback port of the host.
+    """
+
+    def __init__(self, suite: str, path: Path) -> None:
+        super().__init__(suite, path)
+        self.unshare: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def boot(self, public_key: str) -> BootedRoot:
+        self.start()
+        self._mount(["--rbind", "/sys/fs/cgroup"], "sys/fs/cgroup")
+        for unit in ("serial-getty@.service", "getty.target", "e2scrub_reap.service"):
+            link = self.file(f"/etc/systemd/system/{unit}")
+            link.unlink(missing_ok=True)
+            link.symlink_to("/dev/null")  # no consoles in a container: these would wait forever
+        self.port = free_port()
+        self.file("/etc/ssh/sshd_config.d/envsetup-test.conf").write_text(
+            f"ListenAddress 127.0.0.1:{self.port}\nPermitRootLogin prohibit-password\n"
+        )
+        ssh_dir = self.file("/root/.ssh")
+        ssh_dir.mkdir(mode=0o700, exist_ok=True)
+        (ssh_dir / "authorized_keys").write_text(public_key)
+        self.unshare = subprocess.Popen(
+            [
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount",
+                "--uts",
+                "--ipc",
+                "chroot",
+                str(self.path),
+                "/bin/sh",
+                "-c",
+                "mount -t proc proc /proc; mount -t tmpfs tmpfs /run; exec /lib/systemd/systemd --system",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, timeout=60)
+        return self
+
+    def stop(self) -> None:
+        if self.unshare is not None:
+            for child in _children(self.unshare.pid):  # the namespace's PID 1
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
+            try:
+                self.unshare.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.unshare.kill()
+                self.unshare.wait()
+            self.unshare = None
+        for point in reversed(self.mounts):
+            if point.name == "cgroup":
+                subprocess.run(["umount", "-R", str(point)], capture_output=True)
+        self.mounts = [p for p in self.mounts if p.name != "cgroup"]
+        super().stop()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+@contextlib.contextmanager
+def booted_root(where: Path, public_key: str) -> Iterator[BootedRoot]:
+    root = BootedRoot("bookworm", where)
+    try:
+        yield root.boot(public_key)
+    finally:
+        root.stop()

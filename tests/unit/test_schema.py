@@ -67,7 +67,7 @@ def test_valid_recipe_parses() -> None:
         (
             VALID + "colour: blue\n",
             "/r/recipe.yaml:14: colour: unknown key 'colour' (expected one of: name, summary, "
-            "description, min_envsetup_version, platforms, vars, requires, steps, remove)",
+            "description, min_envsetup_version, platforms, vars, requires, steps, remove, restart)",
         ),
         (
             VALID.replace("env_file:", "env_fil:"),

@@ -138,7 +138,14 @@ def test_target_info_parses_os_release() -> None:
         "@@envsetup@@",
         "1000",
         "@@envsetup@@",
-        "6.8.0-45-generic",
+        "5.15.153.1-microsoft-standard-WSL2",
+        "@@envsetup@@",
+        "5.15.153.1-microsoft-standard-WSL2",
+        "@@envsetup@@",
+        "Ubuntu-24.04",
+        "@@envsetup@@",
+        "init",
+        "@@envsetup@@",
     ]
     assert TargetInfo().process(output) == {
         "distro": "ubuntu",
@@ -148,7 +155,11 @@ def test_target_info_parses_os_release() -> None:
         "arch": "arm64",
         "user": "dev",
         "uid": "1000",
-        "kernel": "6.8.0-45-generic",
+        "kernel": "5.15.153.1-microsoft-standard-WSL2",
+        "osrelease": "5.15.153.1-microsoft-standard-WSL2",
+        "wsl_distro": "Ubuntu-24.04",
+        "pid1": "init",
+        "systemd_booted": "",
     }
 
 

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import shlex
+from typing import Any, ClassVar
+
+from envsetup.checks.file import MAX_BYTES
+from envsetup.editors import ini
+from envsetup.kinds import Field, ProbeResult
+
+ABSENT = "@@envsetup-absent@@"
+
+
+class IniCheck:
+    """An INI key has a value, read as WSL reads /etc/wsl.conf (the first occurrence wins)."""
+
+    name: ClassVar[str] = "ini"
+    fields: ClassVar[dict[str, Field]] = {
+        "path": Field("str", required=True, doc="the INI file"),
+        "section": Field("str", required=True, doc="section name"),
+        "key": Field("str", required=True, doc="key name"),
+        "value": Field("str", required=True, doc="expected value (compared case-insensitively)"),
+    }
+
+    @staticmethod
+    def command(args: dict[str, Any]) -> str:
+        path = shlex.quote(args["path"])
+        return f"if [ -f {path} ]; then head -c {MAX_BYTES} {path}; else echo {ABSENT}; fi"
+
+    @staticmethod
+    def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:
+        where = f"[{args['section']}] {args['key']} in {args['path']}"
+        if output.strip() == ABSENT:
+            return ProbeResult("failed", f"{args['path']} does not exist")
+        value = ini.get_key(output, args["section"], args["key"])
+        if value is None:
+            return ProbeResult("failed", f"{where} is not set")
+        if value.strip().lower() != args["value"].lower():
+            return ProbeResult("failed", f"{where} is {value!r}, expected {args['value']!r}")
+        return ProbeResult("ok", f"{where} is {value}")
+
+    @staticmethod
+    def describe(args: dict[str, Any]) -> str:
+        return f"[{args['section']}] {args['key']}={args['value']} in {args['path']}"

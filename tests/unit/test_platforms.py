@@ -1,0 +1,82 @@
+"""WSL detection from captured /proc/sys/kernel/osrelease values, and the platform check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from envsetup.catalog import load_recipe
+from envsetup.errors import PlatformError
+from envsetup.platforms import systemd_booted, wsl_version
+from envsetup.variables import check_platform
+
+# Real values of /proc/sys/kernel/osrelease, as reported by each kind of machine.
+OSRELEASE = {
+    "4.4.0-19041-Microsoft": 1,  # WSL 1, Windows 10 20H1
+    "4.4.0-22621-Microsoft": 1,  # WSL 1, Windows 11 22H2
+    "4.19.104-microsoft-standard": 2,  # WSL 2, early kernel
+    "5.10.16.3-microsoft-standard-WSL2": 2,  # WSL 2, Windows 10 inbox kernel
+    "5.15.153.1-microsoft-standard-WSL2": 2,  # WSL 2 from the Store
+    "6.6.36.6-microsoft-standard-WSL2": 2,  # WSL 2, 2024 kernel
+    "6.1.0-26-amd64": 0,  # Debian 12
+    "6.8.0-45-generic": 0,  # Ubuntu 24.04
+}
+
+
+@pytest.mark.parametrize(("osrelease", "version"), OSRELEASE.items())
+def test_wsl_version(osrelease: str, version: int) -> None:
+    assert wsl_version(osrelease + "\n") == version
+
+
+def test_systemd_booted() -> None:
+    assert systemd_booted("systemd\n", True)
+    assert not systemd_booted("init", True)
+    assert not systemd_booted("systemd", False)
+
+
+def target(**overrides: Any) -> dict[str, Any]:
+    base = {
+        "distro": "ubuntu",
+        "version": "24.04",
+        "pretty": "Ubuntu 24.04.1 LTS",
+        "osrelease": "5.15.153.1-microsoft-standard-WSL2",
+        "kernel": "",
+        "wsl": 2,
+    }
+    return base | overrides
+
+
+def test_wsl_systemd_platforms() -> None:
+    recipe = load_recipe("wsl-systemd")
+    check_platform(recipe, target(), "@local")
+    with pytest.raises(PlatformError) as info:
+        check_platform(recipe, target(osrelease="4.4.0-19041-Microsoft", wsl=1), "@local")
+    assert info.value.message == (
+        "wsl-systemd needs WSL 2, but @local runs under WSL 1 (kernel 4.4.0-19041-Microsoft): "
+        "systemd needs WSL 2. Nothing was changed"
+    )
+    assert info.value.fix == "convert the distro, from PowerShell: wsl --set-version <distro> 2"
+    with pytest.raises(PlatformError) as info:
+        check_platform(recipe, target(osrelease="6.8.0-45-generic", wsl=0), "box")
+    assert info.value.message == (
+        "wsl-systemd needs WSL 2, but box is not running under WSL (kernel 6.8.0-45-generic). "
+        "Nothing was changed"
+    )
+    assert "pass --assume-wsl" in (info.value.fix or "")
+
+
+def test_java_platforms_name_what_was_found() -> None:
+    recipe = load_recipe("ubuntu-java17")
+    check_platform(recipe, target(wsl=0), "@local")
+    check_platform(recipe, target(distro="debian", version="12", wsl=0), "@local")
+    with pytest.raises(PlatformError) as info:
+        check_platform(
+            recipe,
+            target(distro="debian", version="13", pretty="Debian GNU/Linux 13 (trixie)", wsl=0),
+            "@local",
+        )
+    assert info.value.message == (
+        "ubuntu-java17 does not support Debian GNU/Linux 13 (trixie) (debian 13) on @local; "
+        "supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
+    )
