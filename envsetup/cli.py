@@ -281,3 +281,75 @@ def verify_command(ctx: click.Context, /, **kw: Any) -> None:
 def remove_command(ctx: click.Context, /, **kw: Any) -> None:
     """Undo a recipe by running its `remove` section."""
     _run("remove", ctx, **kw)
+
+
+@main.command("doctor", epilog=EPILOG)
+@click.option("-t", "--target", help="Diagnose this target instead of this machine (read-only).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON document.")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option(
+    "--explain",
+    metavar="TEXT",
+    help="Name the cause and the fix of an error message ('-' reads it from stdin).",
+)
+@click.option(
+    "--fix",
+    "apply_fixes",
+    is_flag=True,
+    help="Apply the recipes that failed checks name, then check again.",
+)
+@click.option("--yes", is_flag=True, help="With --fix: do not ask first.")
+@click.pass_context
+def doctor_command(
+    ctx: click.Context,
+    /,
+    target: str | None,
+    as_json: bool,
+    strict: bool,
+    explain: str | None,
+    apply_fixes: bool,
+    yes: bool,
+) -> None:
+    """Diagnose a developer machine: platform, WSL, Java, Python, Ollama, applied recipes.
+
+    One line per check (✓ ok, ! warning, ✗ problem) with the exact fix. Exit 0
+    when nothing failed, 1 otherwise; warnings fail only with --strict.
+    """
+    from envsetup.commands.doctor import doctor
+    from envsetup.output import render_doctor, render_symptoms, to_json
+
+    with errors_handled(as_json, ctx.obj["verbose"]):
+        if explain is not None:
+            from envsetup.doctor.symptoms import explain as match
+
+            text = sys.stdin.read() if explain == "-" else explain
+            found = match(text)
+            if as_json:
+                click.echo(
+                    to_json(
+                        {"symptoms": [{"id": s.id, "cause": s.cause, "fix": s.fix} for s in found]}
+                    )
+                )
+            else:
+                click.echo(render_symptoms(text, found))
+            sys.exit(0 if found else 1)
+        report = doctor(target)
+        if apply_fixes and report.fixes():
+            _apply_fixes(report.fixes(), target, yes)
+            report = doctor(target)
+    click.echo(to_json(report.as_json()) if as_json else render_doctor(report))
+    sys.exit(report.exit_code(strict))
+
+
+def _apply_fixes(fixes: list[str], target: str | None, yes: bool) -> None:
+    import shlex
+    import subprocess
+
+    click.echo("The failed checks are fixed by:", err=True)
+    for fix in fixes:
+        click.echo(f"  {fix}" + (f" -t {target}" if target else ""), err=True)
+    if not yes and not click.confirm("Apply them now?", err=True):
+        return
+    for fix in sorted(fixes, key=lambda f: "--restart" in f):  # a restart goes last
+        argv = shlex.split(fix)[1:] + (["-t", target] if target else [])
+        subprocess.run([sys.executable, "-m", "envsetup", *argv], check=False)

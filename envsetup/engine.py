@@ -27,6 +27,7 @@ from pyinfra.context import ctx_host, ctx_state
 from envsetup import ops
 from envsetup.errors import TargetError
 from envsetup.kinds import Action, FileEdit, Op
+from envsetup.probes import batch_script, split_batch
 from envsetup.targets import TargetSpec
 
 T = TypeVar("T")
@@ -211,7 +212,7 @@ class Engine:
         if not commands:
             return []
         marker = f"@@envsetup-check-{secrets.token_hex(6)}@@"
-        script = ops.batch_script(commands, marker)
+        script = batch_script(commands, marker)
         command = StringCommand("sh", "-c", shlex.quote(script))
         try:
             ok, output = conn.host.run_shell_command(
@@ -220,7 +221,7 @@ class Engine:
         except Exception as exc:
             return [(255, f"could not run the check: {exc}")] * len(commands)
         text = "\n".join(line.line for line in output)
-        results = ops.split_batch(text, marker)
+        results = split_batch(text, marker)
         missing = (255, f"the check did not run: {text.strip()[-300:]}")
         return [results.get(index, missing) for index in range(len(commands))]
 

@@ -10,7 +10,6 @@ only when it has something to install.
 from __future__ import annotations
 
 import base64
-import re
 import shlex
 from collections.abc import Callable, Iterator
 from io import BytesIO
@@ -23,64 +22,17 @@ from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import ensure_packages
 
-SEPARATOR = "@@envsetup@@"
+from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 
 
 class TargetInfo(FactBase[dict[str, str]]):
-    """os-release, dpkg architecture, kernel machine and the invoking user, in one round trip."""
+    """os-release, architecture, user, kernel, WSL and PID 1, in one round trip."""
 
     def command(self) -> str:
-        sep = f"echo {SEPARATOR}"
-        return "; ".join(
-            [
-                "cat /etc/os-release 2>/dev/null",
-                sep,
-                "dpkg --print-architecture 2>/dev/null || uname -m",
-                sep,
-                'echo "${SUDO_USER:-$(id -un)}"',
-                sep,
-                "id -u",
-                sep,
-                "uname -r",
-                sep,
-                "cat /proc/sys/kernel/osrelease 2>/dev/null",
-                sep,
-                'echo "${WSL_DISTRO_NAME:-}"',
-                sep,
-                "cat /proc/1/comm 2>/dev/null",
-                sep,
-                "if [ -d /run/systemd/system ]; then echo yes; fi",
-            ]
-        )
+        return TARGET_INFO_COMMAND
 
     def process(self, output: list[str]) -> dict[str, str]:
-        parts: list[list[str]] = [[]]
-        for line in output:
-            if line == SEPARATOR:
-                parts.append([])
-            else:
-                parts[-1].append(line)
-        parts += [[] for _ in range(9 - len(parts))]
-        release: dict[str, str] = {}
-        for line in parts[0]:
-            key, sep, value = line.partition("=")
-            if sep:
-                release[key.strip()] = value.strip().strip("\"'")
-        first = lambda lines: lines[0].strip() if lines else ""  # noqa: E731
-        return {
-            "distro": release.get("ID", "unknown").lower(),
-            "version": release.get("VERSION_ID", ""),
-            "codename": release.get("VERSION_CODENAME", ""),
-            "pretty": release.get("PRETTY_NAME", release.get("ID", "unknown")),
-            "arch": first(parts[1]),
-            "user": first(parts[2]),
-            "uid": first(parts[3]),
-            "kernel": first(parts[4]),
-            "osrelease": first(parts[5]),
-            "wsl_distro": first(parts[6]),
-            "pid1": first(parts[7]),
-            "systemd_booted": "yes" if first(parts[8]) == "yes" else "",
-        }
+        return parse_target_info(output)
 
 
 class RawFile(FactBase[dict[str, Any] | None]):
@@ -245,27 +197,3 @@ def guarded_shell(run: str, creates: str | None = None, unless: str | None = Non
         host.noop("guard command succeeded")
         return
     yield StringCommand("sh", "-c", shlex.quote(run))
-
-
-def split_batch(output: str, marker: str) -> dict[int, tuple[int, str]]:
-    """Split the output of a batch of checks into {index: (status, output)}."""
-    results: dict[int, tuple[int, str]] = {}
-    pattern = re.compile(rf"^{re.escape(marker)} (\d+) (\d+)$")
-    chunk: list[str] = []
-    for line in output.split("\n"):
-        match = pattern.match(line)
-        if match:
-            text = "\n".join(chunk)
-            results[int(match.group(1))] = (int(match.group(2)), text.removesuffix("\n"))
-            chunk = []
-        else:
-            chunk.append(line)
-    return results
-
-
-def batch_script(commands: list[str], marker: str) -> str:
-    """One shell script that runs every check and marks where each one's output ends."""
-    parts = []
-    for index, command in enumerate(commands):
-        parts.append(f"( {command}\n) </dev/null 2>&1; printf '\\n{marker} {index} %d\\n' $?")
-    return "\n".join(parts)

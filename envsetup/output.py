@@ -156,3 +156,33 @@ class TerminalProgress(LineProgress):
             self._greenlet.kill()
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
+
+
+DOCTOR_SYMBOL = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "·"}
+
+
+def render_doctor(report: Any) -> str:
+    """One line per finding, with its detail and fix indented below."""
+    width = max((len(f.id) for f in report.findings), default=0)
+    out = [f"envsetup doctor: {report.target}"]
+    for finding in report.findings:
+        out.append(f"{DOCTOR_SYMBOL[finding.status]} {finding.id:<{width}}  {finding.summary}")
+        if finding.status in ("warn", "fail") and finding.detail:
+            out.append(f"  {'':<{width}}  {finding.detail}")
+        if finding.status != "ok" and finding.fix:
+            out.append(f"  {'':<{width}}  fix: {finding.fix}")
+    counts = {s: sum(f.status == s for f in report.findings) for s in DOCTOR_SYMBOL}
+    out.append(
+        f"{counts['ok']} ok, {counts['warn']} warnings, {counts['fail']} problems, "
+        f"{counts['skip']} skipped"
+    )
+    return "\n".join(out)
+
+
+def render_symptoms(text: str, symptoms: list[Any]) -> str:
+    if not symptoms:
+        return "No known symptom matches that text. Run `envsetup doctor` for a full check."
+    out = []
+    for symptom in symptoms:
+        out += [f"✗ {symptom.id}: {symptom.cause}", f"  fix: {symptom.fix}"]
+    return "\n".join(out)

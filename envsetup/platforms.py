@@ -6,6 +6,54 @@ them and tests feed them real values.
 
 from __future__ import annotations
 
+SEPARATOR = "@@envsetup@@"
+_PROBES = (
+    "cat /etc/os-release 2>/dev/null",
+    "dpkg --print-architecture 2>/dev/null || uname -m",
+    'echo "${SUDO_USER:-$(id -un)}"',
+    "id -u",
+    "uname -r",
+    "cat /proc/sys/kernel/osrelease 2>/dev/null",
+    'echo "${WSL_DISTRO_NAME:-}"',
+    "cat /proc/1/comm 2>/dev/null",
+    "if [ -d /run/systemd/system ]; then echo yes; fi",
+)
+TARGET_INFO_COMMAND = f"; echo {SEPARATOR}; ".join(_PROBES)
+
+
+def parse_target_info(output: list[str]) -> dict[str, str]:
+    """The facts every run needs about a target, from TARGET_INFO_COMMAND's output."""
+    parts: list[list[str]] = [[]]
+    for line in output:
+        if line == SEPARATOR:
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    parts += [[] for _ in range(len(_PROBES) - len(parts))]
+    release: dict[str, str] = {}
+    for line in parts[0]:
+        key, sep, value = line.partition("=")
+        if sep:
+            release[key.strip()] = value.strip().strip("\"'")
+
+    def first(lines: list[str]) -> str:
+        return lines[0].strip() if lines else ""
+
+    return {
+        "distro": release.get("ID", "unknown").lower(),
+        "version": release.get("VERSION_ID", ""),
+        "codename": release.get("VERSION_CODENAME", ""),
+        "pretty": release.get("PRETTY_NAME", release.get("ID", "unknown")),
+        "arch": first(parts[1]),
+        "user": first(parts[2]),
+        "uid": first(parts[3]),
+        "kernel": first(parts[4]),
+        "osrelease": first(parts[5]),
+        "wsl_distro": first(parts[6]),
+        "pid1": first(parts[7]),
+        "systemd_booted": "yes" if first(parts[8]) == "yes" else "",
+    }
+
 
 def wsl_version(osrelease: str) -> int:
     """0 for plain Linux, 1 for WSL 1, 2 for WSL 2, from /proc/sys/kernel/osrelease.

@@ -6,37 +6,30 @@ every step has been rendered and validated for it, so bad input changes nothing.
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from jinja2 import TemplateError
-
-from envsetup.checks import CHECK_KINDS
 from envsetup.engine import Connection, Engine
-from envsetup.errors import EXIT_FAILED, EXIT_UNREACHABLE, EnvsetupError, RecipeError
-from envsetup.kinds import Action, Field, StepContext
-from envsetup.platforms import systemd_booted, wsl_version
-from envsetup.report import CheckReport, RecipeReport, RunReport, StepReport, TargetReport
-from envsetup.schema import Check, Recipe, Step
-from envsetup.steps import STEP_KINDS
+from envsetup.errors import EXIT_FAILED, EXIT_UNREACHABLE, EnvsetupError
+from envsetup.kinds import FileEdit, Op
+from envsetup.preparation import (
+    PreparedStep,
+    judge_all,
+    prepare,
+    probe_commands,
+    render_restart,
+    target_context,
+)
+from envsetup.report import RecipeReport, RunReport, StepReport, TargetReport
+from envsetup.schema import Recipe
 from envsetup.targets import TargetSpec
-from envsetup.templates import evaluate, render_args, render_value
-from envsetup.variables import check_platform, resolve_variables
+from envsetup.variables import check_platform
 
 Mode = Literal["plan", "apply", "verify", "remove"]
-TARGET_FACTS = (
-    "distro",
-    "version",
-    "codename",
-    "arch",
-    "user",
-    "kernel",
-    "pretty",
-    "osrelease",
-    "wsl_distro",
-    "pid1",
-)
+STATE_DIR = "/var/lib/envsetup/applied"
 
 
 class Listener(Protocol):
@@ -67,38 +60,6 @@ class Request:
     ask_password: Callable[[str], str | None] | None = None
     verbose: bool = False
     assume_wsl: bool = False
-
-
-@dataclass
-class PreparedCheck:
-    check: Check
-    args: dict[str, Any]
-    command: str
-    pending_if: PreparedCheck | None = None
-    hint: str | None = None
-
-    def commands(self) -> list[str]:
-        return [self.command] + (self.pending_if.commands() if self.pending_if else [])
-
-    def judge(self, results: list[tuple[int, str]]) -> CheckReport:
-        """Evaluate this check (and its pending condition) from its probes' results."""
-        kind = CHECK_KINDS[self.check.kind]
-        verdict = kind.evaluate(self.args, *results[0])
-        status, detail = verdict.status, verdict.detail
-        pending = self.pending_if
-        if status == "failed" and pending and pending.judge(results[1:]).status == "ok":
-            status = "pending"
-        if status != "ok" and self.hint:
-            detail = f"{detail}; {self.hint.strip()}"
-        return CheckReport(self.check.kind, kind.describe(self.args), status, detail)
-
-
-@dataclass
-class PreparedStep:
-    step: Step
-    description: str
-    action: Action | None  # None: skipped by ``when``
-    checks: list[PreparedCheck] = field(default_factory=list)
 
 
 def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunReport:
@@ -157,14 +118,6 @@ def run_commands(
     }
 
 
-def target_context(info: dict[str, str], assume_wsl: bool = False) -> dict[str, Any]:
-    """What templates see as ``target``: platform facts, ``wsl`` (0, 1 or 2), ``systemd``."""
-    target: dict[str, Any] = {key: info.get(key, "") for key in TARGET_FACTS}
-    target["wsl"] = wsl_version(target["osrelease"]) or (2 if assume_wsl else 0)
-    target["systemd"] = systemd_booted(target["pid1"], bool(info.get("systemd_booted")))
-    return target
-
-
 def run_target(
     engine: Engine, conn: Connection, mode: Mode, request: Request, listener: Listener
 ) -> TargetReport:
@@ -174,7 +127,10 @@ def run_target(
     try:
         for recipe in request.recipes:
             check_platform(recipe, target, conn.name)
-        prepared = [(recipe, prepare(recipe, mode, request, target)) for recipe in request.recipes]
+        prepared = [
+            (recipe, prepare(recipe, mode, request.overrides.get(recipe.name, {}), target))
+            for recipe in request.recipes
+        ]
     except EnvsetupError as exc:
         report.error, report.error_exit = str(exc), exc.exit_code
         return report
@@ -197,18 +153,29 @@ def run_target(
             listener.step_started(conn.name, recipe.name, prepared_step.step.name)
             stop = run_step(engine, conn, mode, prepared_step, step_report)
             listener.step_finished(conn.name, recipe.name, step_report)
+        overrides = request.overrides.get(recipe.name, {})
         if recipe.restart and any(s.verify == "pending" for s in recipe_report.steps):
-            report.restarts.append(render_restart(recipe, target, request))
+            report.restarts.append(render_restart(recipe, target, overrides))
+        if not stop and mode in ("apply", "remove"):
+            record_state(engine, conn, recipe.name, overrides, applied=mode == "apply")
     return report
 
 
-def render_restart(recipe: Recipe, target: dict[str, Any], request: Request) -> dict[str, str]:
-    """The recipe's restart command and message for this target."""
-    assert recipe.restart is not None
-    variables = resolve_variables(recipe, request.overrides.get(recipe.name, {}), target)
-    context = {"target": target, **variables}
-    fields = {"run": Field("shell"), "message": Field("str")}
-    return {"recipe": recipe.name, **render_args(recipe.restart, fields, context)}
+def record_state(
+    engine: Engine, conn: Connection, recipe: str, overrides: dict[str, Any], applied: bool
+) -> None:
+    """Remember on the target which recipes are applied (for ``doctor``); idempotent."""
+    path = f"{STATE_DIR}/{recipe}.json"
+    if applied:
+        content = json.dumps({"recipe": recipe, "vars": overrides}, sort_keys=True) + "\n"
+        engine.run_action(conn, FileEdit(path, lambda _old: content, mode="0644"), dry=False)
+    else:
+        quoted = shlex.quote(path)
+        action = Op(
+            "envsetup.ops.guarded_shell",
+            {"run": f"rm -f {quoted}", "unless": f"test ! -e {quoted}"},
+        )
+        engine.run_action(conn, action, dry=False)
 
 
 def run_step(
@@ -228,43 +195,6 @@ def run_step(
         report.status = "changed" if outcome.changed else "unchanged"
     else:
         report.status = "unchanged"
-    commands = [check.commands() for check in prepared.checks]
-    results = engine.run_probes(conn, [command for group in commands for command in group])
-    for check, group in zip(prepared.checks, commands):
-        report.checks.append(check.judge(results[: len(group)]))
-        results = results[len(group) :]
+    results = engine.run_probes(conn, probe_commands(prepared.checks))
+    report.checks = judge_all(prepared.checks, results)
     return mode != "verify" and report.verify == "failed"
-
-
-def prepare(
-    recipe: Recipe, mode: Mode, request: Request, target: dict[str, Any]
-) -> list[PreparedStep]:
-    """Render every step and check of a recipe for one target; raise RecipeError on bad input."""
-    variables = resolve_variables(recipe, request.overrides.get(recipe.name, {}), target)
-    context = {"target": target, **variables}
-    steps = recipe.remove if mode == "remove" else recipe.steps
-    return [_prepare_step(recipe, step, context) for step in steps]
-
-
-def _prepare_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> PreparedStep:
-    kind = STEP_KINDS[step.kind]
-    try:
-        if step.when is not None and not evaluate(step.when, context):
-            return PreparedStep(step, f"skipped: {step.when} is false", None)
-        args = render_args(step.args, kind.fields, context)
-        action = kind.action(args, StepContext(recipe.directory, context))
-        checks = [_prepare_check(check, context) for check in step.verify]
-    except (ValueError, TemplateError) as exc:
-        raise RecipeError(f"{step.where}: step '{step.name}': {exc}") from None
-    return PreparedStep(step, kind.describe(args), action, checks)
-
-
-def _prepare_check(check: Check, context: dict[str, Any]) -> PreparedCheck:
-    kind = CHECK_KINDS[check.kind]
-    args = render_args(check.args, kind.fields, context)
-    validate = getattr(kind, "validate", None)
-    if validate:
-        validate(args)
-    pending = _prepare_check(check.pending_if, context) if check.pending_if else None
-    hint = render_value(check.hint, context) if check.hint else None
-    return PreparedCheck(check, args, kind.command(args), pending, hint)

@@ -267,7 +267,8 @@ class BootedRoot(DebianRoot):
                 str(self.path),
                 "/bin/sh",
                 "-c",
-                "mount -t proc proc /proc; mount -t tmpfs tmpfs /run; exec /lib/systemd/systemd --system",
+                "mount -t proc proc /proc; mount -t tmpfs tmpfs /run; "
+                "exec /lib/systemd/systemd --system",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import run_json, steps_by_name
+from tests.helpers import envsetup, run_json, steps_by_name
 from tests.integration.roots import DebianRoot, booted_root, write_ssh_alias
 
 WSL_CONF = """\
@@ -73,6 +73,9 @@ def test_chroot_apply_is_pending_until_restart_and_idempotent(bookworm: DebianRo
     assert "System has not been booted with systemd as init system (PID 1). Can't operate." in (
         out.stderr
     )
+    explained = envsetup("doctor", "--explain", out.stderr)
+    assert explained.exit_code == 0
+    assert "fix: envsetup apply wsl-systemd --restart" in explained.stdout
 
     code, doc, _ = run_json("remove", "wsl-systemd", *target)
     assert code == 0

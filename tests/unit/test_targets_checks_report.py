@@ -7,7 +7,8 @@ import pytest
 from envsetup.checks import CHECK_KINDS
 from envsetup.checks.package import upstream_version
 from envsetup.errors import UsageError
-from envsetup.ops import TargetInfo, batch_script, split_batch
+from envsetup.ops import TargetInfo
+from envsetup.probes import batch_script, split_batch
 from envsetup.report import CheckReport, RecipeReport, RunReport, StepReport, TargetReport
 from envsetup.targets import TargetSpec, parse_target
 

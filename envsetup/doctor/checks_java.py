@@ -1,0 +1,192 @@
+"""Java: java/javac on PATH, the alternatives default, JAVA_HOME everywhere it is read."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from envsetup.doctor.machine import Machine
+from envsetup.doctor.model import Finding, Status
+from envsetup.editors.envfile import get_values
+
+FIX = "envsetup apply ubuntu-java17"
+_VERSION = re.compile(r'(?:version|javac) "?(\d+)(?:\.(\d+))?')
+_RELEASE = re.compile(r'^JAVA_VERSION="(\d+)(?:\.(\d+))?', re.MULTILINE)
+
+
+def _major(match: re.Match[str] | None) -> int | None:
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major  # 1.8 -> 8
+
+
+def jdk_major(machine: Machine, jdk_dir: str) -> int | None:
+    """The major version of a JDK directory, from its ``release`` file (no JVM started)."""
+    return _major(_RELEASE.search(machine.read(f"{jdk_dir}/release") or ""))
+
+
+def parse_java_version(output: str) -> int | None:
+    """The major version in ``java -version`` / ``javac -version`` output (1.8 -> 8)."""
+    return _major(_VERSION.search(output))
+
+
+def parse_alternatives(output: str) -> tuple[str | None, list[str]]:
+    """``update-alternatives --query``: the current value and every registered path."""
+    value = None
+    choices = []
+    for line in output.splitlines():
+        if line.startswith("Value:"):
+            value = line.split(":", 1)[1].strip()
+        elif line.startswith("Alternative:"):
+            choices.append(line.split(":", 1)[1].strip())
+    return value, choices
+
+
+def tool_major(machine: Machine, tool: str) -> tuple[str | None, int | None]:
+    """Where ``tool`` (java or javac) resolves on PATH, and its major version."""
+    found = machine.which(tool)
+    if not found:
+        return None, None
+    real = machine.realpath(found)
+    if real.endswith(f"/bin/{tool}"):
+        major = jdk_major(machine, real[: -len(f"/bin/{tool}")])
+        if major is not None:
+            return real, major
+    _, out, err = machine.run([found, "-version"])
+    return real, parse_java_version(err + out)
+
+
+def java(machine: Machine) -> list[Finding]:
+    java_path, java_v = tool_major(machine, "java")
+    javac_path, javac_v = tool_major(machine, "javac")
+    findings: list[Finding] = []
+    if java_path is None:
+        findings.append(Finding("java.java", "skip", "java is not installed", fix=FIX))
+    else:
+        findings.append(Finding("java.java", "ok", f"java {java_v} ({java_path})"))
+        if javac_path is None:
+            findings.append(
+                Finding("java.javac", "warn", "javac is missing: a JRE without the JDK", fix=FIX)
+            )
+        elif javac_v != java_v:
+            findings.append(
+                Finding(
+                    "java.javac",
+                    "fail",
+                    f"java is {java_v} but javac is {javac_v}",
+                    f"{java_path} and {javac_path} come from different JDKs",
+                    "sudo update-alternatives --config javac (or " + FIX + ")",
+                )
+            )
+        else:
+            findings.append(Finding("java.javac", "ok", f"javac {javac_v} ({javac_path})"))
+    findings += java_home(machine, java_v)
+    return findings
+
+
+def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
+    """JAVA_HOME in /etc/environment, in this process, and in a fresh login session."""
+    env_file = machine.read("/etc/environment") or ""
+    values = get_values(env_file, "JAVA_HOME")
+    findings: list[Finding] = []
+    if not values:
+        status: Status = "warn" if java_v is not None else "skip"
+        findings.append(
+            Finding("java.home", status, "JAVA_HOME is not set in /etc/environment", fix=FIX)
+        )
+        return findings
+    if len(values) > 1:
+        findings.append(
+            Finding(
+                "java.home.duplicates",
+                "fail",
+                f"/etc/environment sets JAVA_HOME {len(values)} times: {', '.join(values)}",
+                "pam_env uses one of them; tools disagree about which",
+                FIX,
+            )
+        )
+    home = values[0]
+    home_v = jdk_major(machine, home)
+    if not machine.exists(home):
+        findings.append(
+            Finding(
+                "java.home", "fail", f"JAVA_HOME points at {home}, which does not exist", fix=FIX
+            )
+        )
+    elif not machine.exists(f"{home}/bin/javac"):
+        findings.append(
+            Finding(
+                "java.home",
+                "fail",
+                f"JAVA_HOME={home} holds no bin/javac",
+                "a JRE, or not a JDK directory",
+                FIX,
+            )
+        )
+    elif java_v is not None and home_v is not None and home_v != java_v:
+        findings.append(
+            Finding(
+                "java.home",
+                "fail",
+                f"java is {java_v} but JAVA_HOME points at {home_v} ({home})",
+                "builds use JAVA_HOME, your shell uses java on PATH",
+                FIX,
+            )
+        )
+    else:
+        findings.append(Finding("java.home", "ok", f"JAVA_HOME={home} (JDK {home_v})"))
+    current = machine.env("JAVA_HOME")
+    if current != home:
+        findings.append(
+            Finding(
+                "java.home.shell",
+                "warn",
+                f"this shell has JAVA_HOME={current or '(unset)'}, /etc/environment says {home}",
+                "the file is read at login",
+                "set -a; . /etc/environment; set +a",
+            )
+        )
+    findings.append(login_session(machine, home))
+    return findings
+
+
+def login_session(machine: Machine, expected: str) -> Finding:
+    if not machine.is_root:
+        return Finding(
+            "java.home.login",
+            "skip",
+            "fresh login session not checked",
+            "su - needs root; run envsetup doctor with sudo to check it",
+        )
+    user = machine.user
+    code, out, err = machine.run(["su", "-", user, "-c", 'printf "%s\\n" "${JAVA_HOME-}"'])
+    seen = out.strip().splitlines()[-1] if out.strip() else ""
+    if code != 0:
+        return Finding(
+            "java.home.login",
+            "warn",
+            f"could not start a login session of {user}",
+            err.strip()[-200:],
+        )
+    if seen != expected:
+        return Finding(
+            "java.home.login",
+            "fail",
+            f"a login session of {user} sees JAVA_HOME={seen or '(unset)'}",
+            f"expected {expected}; is pam_env enabled for su/login?",
+            FIX,
+        )
+    return Finding("java.home.login", "ok", f"a login session of {user} sees JAVA_HOME")
+
+
+def alternatives(machine: Machine) -> list[Finding]:
+    if not machine.which("update-alternatives") or not machine.which("java"):
+        return []
+    code, out, _ = machine.run(["update-alternatives", "--query", "java"])
+    value, choices = parse_alternatives(out)
+    if code != 0 or value is None:
+        return [Finding("java.alternatives", "skip", "java is not managed by update-alternatives")]
+    major = jdk_major(machine, os.path.dirname(os.path.dirname(value)))
+    others = f"; {len(choices)} JDKs installed" if len(choices) > 1 else ""
+    return [Finding("java.alternatives", "ok", f"default java: {value} ({major}){others}")]

@@ -1,0 +1,133 @@
+"""Rendering recipes for one target: steps to actions, checks to shell probes.
+
+Pure: no pyinfra here, so ``doctor`` runs the same checks as ``verify`` cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import TemplateError
+
+from envsetup.checks import CHECK_KINDS
+from envsetup.errors import RecipeError
+from envsetup.kinds import Action, Field, StepContext
+from envsetup.platforms import systemd_booted, wsl_version
+from envsetup.report import CheckReport
+from envsetup.schema import Check, Recipe, Step
+from envsetup.steps import STEP_KINDS
+from envsetup.templates import evaluate, render_args, render_value
+from envsetup.variables import resolve_variables
+
+TARGET_FACTS = (
+    "distro",
+    "version",
+    "codename",
+    "arch",
+    "user",
+    "kernel",
+    "pretty",
+    "osrelease",
+    "wsl_distro",
+    "pid1",
+)
+
+
+@dataclass
+class PreparedCheck:
+    check: Check
+    args: dict[str, Any]
+    command: str
+    pending_if: PreparedCheck | None = None
+    hint: str | None = None
+
+    def commands(self) -> list[str]:
+        return [self.command] + (self.pending_if.commands() if self.pending_if else [])
+
+    def judge(self, results: list[tuple[int, str]]) -> CheckReport:
+        """Evaluate this check (and its pending condition) from its probes' results."""
+        kind = CHECK_KINDS[self.check.kind]
+        verdict = kind.evaluate(self.args, *results[0])
+        status, detail = verdict.status, verdict.detail
+        pending = self.pending_if
+        if status == "failed" and pending and pending.judge(results[1:]).status == "ok":
+            status = "pending"
+        if status != "ok" and self.hint:
+            detail = f"{detail}; {self.hint.strip()}"
+        return CheckReport(self.check.kind, kind.describe(self.args), status, detail)
+
+
+@dataclass
+class PreparedStep:
+    step: Step
+    description: str
+    action: Action | None  # None: skipped by ``when``
+    checks: list[PreparedCheck] = field(default_factory=list)
+
+
+def target_context(info: dict[str, str], assume_wsl: bool = False) -> dict[str, Any]:
+    """What templates see as ``target``: platform facts, ``wsl`` (0, 1 or 2), ``systemd``."""
+    target: dict[str, Any] = {key: info.get(key, "") for key in TARGET_FACTS}
+    target["wsl"] = wsl_version(target["osrelease"]) or (2 if assume_wsl else 0)
+    target["systemd"] = systemd_booted(target["pid1"], bool(info.get("systemd_booted")))
+    return target
+
+
+def render_restart(
+    recipe: Recipe, target: dict[str, Any], overrides: dict[str, Any]
+) -> dict[str, str]:
+    """The recipe's restart command and message for this target."""
+    assert recipe.restart is not None
+    variables = resolve_variables(recipe, overrides, target)
+    context = {"target": target, **variables}
+    fields = {"run": Field("shell"), "message": Field("str")}
+    return {"recipe": recipe.name, **render_args(recipe.restart, fields, context)}
+
+
+def prepare(
+    recipe: Recipe, mode: str, overrides: dict[str, Any], target: dict[str, Any]
+) -> list[PreparedStep]:
+    """Render every step and check of a recipe for one target; raise RecipeError on bad input."""
+    variables = resolve_variables(recipe, overrides, target)
+    context = {"target": target, **variables}
+    steps = recipe.remove if mode == "remove" else recipe.steps
+    return [_prepare_step(recipe, step, context) for step in steps]
+
+
+def _prepare_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> PreparedStep:
+    kind = STEP_KINDS[step.kind]
+    try:
+        if step.when is not None and not evaluate(step.when, context):
+            return PreparedStep(step, f"skipped: {step.when} is false", None)
+        args = render_args(step.args, kind.fields, context)
+        action = kind.action(args, StepContext(recipe.directory, context))
+        checks = [_prepare_check(check, context) for check in step.verify]
+    except (ValueError, TemplateError) as exc:
+        raise RecipeError(f"{step.where}: step '{step.name}': {exc}") from None
+    return PreparedStep(step, kind.describe(args), action, checks)
+
+
+def _prepare_check(check: Check, context: dict[str, Any]) -> PreparedCheck:
+    kind = CHECK_KINDS[check.kind]
+    args = render_args(check.args, kind.fields, context)
+    validate = getattr(kind, "validate", None)
+    if validate:
+        validate(args)
+    pending = _prepare_check(check.pending_if, context) if check.pending_if else None
+    hint = render_value(check.hint, context) if check.hint else None
+    return PreparedCheck(check, args, kind.command(args), pending, hint)
+
+
+def judge_all(checks: list[PreparedCheck], results: list[tuple[int, str]]) -> list[CheckReport]:
+    """Judge each check from the flat list of probe results (see ``probe_commands``)."""
+    reports = []
+    for check in checks:
+        count = len(check.commands())
+        reports.append(check.judge(results[:count]))
+        results = results[count:]
+    return reports
+
+
+def probe_commands(checks: list[PreparedCheck]) -> list[str]:
+    return [command for check in checks for command in check.commands()]

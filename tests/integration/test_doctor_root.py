@@ -1,0 +1,51 @@
+"""`envsetup doctor -t` against a real Debian 12 root, before and after `apply ubuntu-java17`.
+
+The root starts as images often do: JAVA_HOME is already in /etc/environment, but no
+JDK is installed. The Java checks go from ✗ to ✓.
+"""
+
+from __future__ import annotations
+
+from tests.helpers import envsetup, run_json
+from tests.integration.roots import DebianRoot
+
+JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
+
+
+def statuses(doc: dict) -> dict[str, str]:
+    return {f["id"]: f["status"] for f in doc["findings"]}
+
+
+def test_doctor_java_goes_from_fail_to_ok(bookworm: DebianRoot) -> None:
+    bookworm.file("/etc/environment").write_text(f'JAVA_HOME="{JAVA_HOME}"\n')
+    target = f"@chroot{bookworm.path}"
+
+    result = envsetup("doctor", "-t", target, "--json")
+    assert result.exit_code == 1
+    import json
+
+    before = json.loads(result.stdout)
+    assert statuses(before)["java.home"] == "fail"
+    assert statuses(before)["java.java"] == "skip"
+    java_home = next(f for f in before["findings"] if f["id"] == "java.home")
+    assert java_home["summary"] == f"JAVA_HOME points at {JAVA_HOME}, which does not exist"
+    assert java_home["fix"] == "envsetup apply ubuntu-java17"
+    human = envsetup("doctor", "-t", target)
+    assert "✗ java.home" in human.stdout and "fix: envsetup apply ubuntu-java17" in human.stdout
+
+    code, _, _ = run_json("apply", "ubuntu-java17", "-t", target, "--set", "headless=true")
+    assert code == 0
+
+    result = envsetup("doctor", "-t", target, "--json")
+    after = json.loads(result.stdout)
+    assert {k: v for k, v in statuses(after).items() if k.startswith("java")} == {
+        "java.java": "ok",
+        "java.javac": "ok",
+        "java.home": "ok",
+        "java.home.shell": "warn",
+        "java.home.login": "ok",
+        "java.alternatives": "ok",
+    }
+    # the applied recipe's own verify checks run too (same checks as `envsetup verify`)
+    assert statuses(after)["recipe.ubuntu-java17"] == "ok"
+    assert result.exit_code == 0
