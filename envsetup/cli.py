@@ -5,6 +5,7 @@ This is the only module that imports click.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -160,6 +161,11 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Print one JSON document on stdout, no progress.",
         ),
         click.option(
+            "--junit",
+            metavar="FILE",
+            help="Also write JUnit XML: a test case per step and per verify check.",
+        ),
+        click.option(
             "--assume-wsl",
             is_flag=True,
             help="Treat the target as a WSL 2 root filesystem (to build WSL images offline).",
@@ -208,9 +214,22 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
         click.echo(to_json(report.as_json()))
     else:
         click.echo(render_report(report))
+    _ci_reports(report, kw["junit"])
     if kw.get("restart"):
         _restart(request, report)
     sys.exit(report.exit_code)
+
+
+def _ci_reports(report: Any, junit: str | None) -> None:
+    """JUnit XML when asked; the GitHub Actions step summary when running there."""
+    from envsetup.ci_reports import step_summary, write_junit
+
+    if junit:
+        write_junit(report, junit)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(step_summary(report))
 
 
 def _restart(request: Any, report: Any) -> None:
