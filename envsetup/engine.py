@@ -65,6 +65,14 @@ def quiet_pyinfra(verbose: bool) -> None:
         pyinfra_logger.setLevel(logging.CRITICAL + 1)
 
 
+class _State(State):
+    """envsetup reports each host's failures itself: a failed fact or operation must not
+    drop the host from pyinfra's active hosts, nor end the run for the others."""
+
+    def fail_hosts(self, hosts_to_fail: Any, activated_count: Any = None) -> None:
+        self.failed_hosts.update(hosts_to_fail)
+
+
 class Engine:
     """Connects to targets and runs actions and probes on them through pyinfra."""
 
@@ -92,7 +100,7 @@ class Engine:
                 ) from None
         else:
             inventory = Inventory(([(t.name, t.data) for t in targets], {}))
-        self.state = State(inventory, Config(CONNECT_TIMEOUT=10, FAIL_PERCENT=None))
+        self.state = _State(inventory, Config(CONNECT_TIMEOUT=10, FAIL_PERCENT=None))
 
     # -- connecting -------------------------------------------------------
 
@@ -197,7 +205,8 @@ class Engine:
         if not isinstance(action, FileEdit):
             return None
         with ctx_state.use(self.state), ctx_host.use(conn.host):
-            old = ops.decode(conn.host.get_fact(ops.RawFile, path=action.path, **conn.privileges))
+            raw = conn.host.get_fact(ops.RawFile, path=action.path, **conn.privileges)
+            old = ops.decode(raw, action.path)
         new = action.edit(old)
         lines = difflib.unified_diff(
             (old or "").splitlines(keepends=True),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import shlex
+import time
 from collections.abc import Callable, Iterator
 from io import BytesIO
 from typing import Any
@@ -36,20 +37,28 @@ class TargetInfo(FactBase[dict[str, str]]):
 
 
 class RawFile(FactBase[dict[str, Any] | None]):
-    """A file's mode, owner, group and exact bytes (None when absent)."""
+    """A file's mode, owner, group and exact bytes; None when absent.
+
+    A file that exists but cannot be read gives ``{"unreadable": ...}``, never None:
+    an editor must not mistake it for an absent file and overwrite it.
+    """
+
+    @staticmethod
+    def default() -> dict[str, Any]:
+        return {"unreadable": "the file could not be read"}
 
     def command(self, path: str) -> str:
         quoted = shlex.quote(path)
         return (
-            f"if [ -f {quoted} ]; then stat -c '%a %U %G' {quoted} && base64 -w0 {quoted}; echo; "
-            f"elif [ -e {quoted} ]; then echo not-a-file; fi"
+            f"if [ -f {quoted} ]; then stat -c '%a %U %G' {quoted} && base64 -w0 {quoted} && echo;"
+            f" elif [ -e {quoted} ]; then echo not-a-file; else echo absent; fi"
         )
 
     def process(self, output: list[str]) -> dict[str, Any] | None:
-        if not output:
+        if output == ["absent"]:
             return None
-        if output[0] == "not-a-file":
-            raise ValueError("the path exists but is not a regular file")
+        if output == ["not-a-file"]:
+            return {"unreadable": "it exists but is not a regular file"}
         mode, user, group = output[0].split()
         data = base64.b64decode("".join(output[1:]))
         return {"mode": mode, "user": user, "group": group, "bytes": data}
@@ -90,10 +99,16 @@ class PathExists(FactBase[bool]):
         return bool(output) and output[-1] == "yes"
 
 
-def decode(raw: dict[str, Any] | None) -> str | None:
-    """A RawFile fact as text (None when the file is absent)."""
+class UnreadableFile(Exception):
+    pass
+
+
+def decode(raw: dict[str, Any] | None, path: str) -> str | None:
+    """A RawFile fact as text (None when the file is absent); refuses an unreadable one."""
     if raw is None:
         return None
+    if "unreadable" in raw:
+        raise UnreadableFile(f"cannot read {path}: {raw['unreadable']}; it was left as it is")
     data: bytes = raw["bytes"]
     return data.decode("utf-8", errors="surrogateescape")
 
@@ -110,9 +125,10 @@ def edit_file(
 
     The new content goes to a temporary file in the same directory, gets the
     original's mode and owner (or the given ones), and is renamed over the file.
+    The original is kept as ``<file>.envsetup-<UTC timestamp>`` (the last few).
     """
     raw = host.get_fact(RawFile, path=path)
-    old = decode(raw)
+    old = decode(raw, path)
     new = edit(old)
     if new is None:
         host.noop(f"{path} is absent, as wanted")
@@ -131,6 +147,8 @@ def edit_file(
     temp = f"{directory}/.{base}.envsetup-new"
     yield StringCommand("mkdir", "-p", shlex.quote(directory or "/"))
     yield FileUploadCommand(BytesIO(new.encode("utf-8", errors="surrogateescape")), temp)
+    if raw is not None:  # keep the original next to it, and only the last few of those
+        yield from _backup(path)
     yield StringCommand(
         "chmod",
         want_mode,
@@ -147,6 +165,36 @@ def edit_file(
     )
 
 
+def _backup(path: str) -> Iterator[StringCommand]:
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    quoted = shlex.quote(path)
+    yield StringCommand("cp", "-p", quoted, shlex.quote(f"{path}.envsetup-{stamp}"))
+    prune = (
+        f"ls -1d -- {quoted}.envsetup-* 2>/dev/null | sort | head -n -{KEEP_BACKUPS} "
+        '| while IFS= read -r old; do rm -f -- "$old"; done'
+    )
+    yield StringCommand("sh", "-c", shlex.quote(prune))
+
+
+KEEP_BACKUPS = 5  # backups kept next to an edited file
+LOCK_TIMEOUT = 300  # seconds apt waits for another apt/dpkg to release its lock
+
+
+class DpkgInterrupted(FactBase[bool]):
+    """Whether an earlier dpkg run was killed half way ("dpkg was interrupted")."""
+
+    def command(self) -> str:
+        return 'if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then echo yes; fi'
+
+    def process(self, output: list[str]) -> bool:
+        return output[-1:] == ["yes"]
+
+
+def _apt(command: str) -> str:
+    """apt-get, non-interactive, waiting (bounded) for a lock another process holds."""
+    return str(noninteractive_apt(f"-o DPkg::Lock::Timeout={LOCK_TIMEOUT} {command}"))
+
+
 @operation()
 def apt_packages(
     packages: list[str],
@@ -155,23 +203,29 @@ def apt_packages(
     cache_time: int = 3600,
     no_recommends: bool = False,
 ) -> Iterator[Any]:
-    """Ensure packages are installed or removed; refresh lists only when installing."""
+    """Ensure packages are installed or removed; refresh lists only when installing.
+
+    A dpkg run that was killed half way is finished first (``dpkg --configure -a``).
+    """
     install = "install --no-install-recommends" if no_recommends else "install"
+    interrupted = host.get_fact(DpkgInterrupted)
     commands = list(
         ensure_packages(
             host,
             packages,
             host.get_fact(DebPackages),
             present,
-            install_command=noninteractive_apt(install),
-            uninstall_command=noninteractive_apt("remove"),
-            upgrade_command=noninteractive_apt(install),
+            install_command=_apt(install),
+            uninstall_command=_apt("remove"),
+            upgrade_command=_apt(install),
             version_join="=",
         )
     )
-    if not commands:
+    if interrupted:
+        yield "DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a"
+    elif not commands:
         return
-    if update and present:
+    if update and present and commands:
         yield from apt.update._inner(cache_time=cache_time)
     yield from commands
 

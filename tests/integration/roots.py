@@ -67,9 +67,10 @@ def base(suite: str) -> Path:
 class DebianRoot:
     """A copy of a base root with /proc, /dev, /sys and the apt cache mounted."""
 
-    def __init__(self, suite: str, path: Path) -> None:
+    def __init__(self, suite: str, path: Path, shared_apt_cache: bool = True) -> None:
         self.suite = suite
         self.path = path
+        self.shared_apt_cache = shared_apt_cache
         self.mounts: list[Path] = []
         self.sshd: subprocess.Popen[bytes] | None = None
 
@@ -81,7 +82,8 @@ class DebianRoot:
         self._mount(["-t", "proc", "proc"], "proc")
         self._mount(["--bind", "/dev"], "dev")
         self._mount(["--bind", "/sys"], "sys")
-        self._mount(["--bind", str(archives)], "var/cache/apt/archives")
+        if self.shared_apt_cache:
+            self._mount(["--bind", str(archives)], "var/cache/apt/archives")
         return self
 
     def _mount(self, args: list[str], where: str) -> None:
@@ -158,7 +160,7 @@ class DebianRoot:
             self.sshd.kill()
             self.sshd.wait()
         # sessions forked by sshd may outlive it; end every process still inside the root
-        for pid in _pids_in_root(self.path):
+        for pid in pids_in_root(self.path):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.sshd = None
@@ -175,7 +177,7 @@ class DebianRoot:
         self.run(f"chown -R {name}:{name} /home/{name}/.ssh && chmod 600 /home/{name}/.ssh/*")
 
 
-def _pids_in_root(root: Path) -> list[int]:
+def pids_in_root(root: Path) -> list[int]:
     pids = []
     real = str(root.resolve())
     for entry in Path("/proc").iterdir():
@@ -202,8 +204,8 @@ def wait_for_port(port: int, timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
-def debian_root(suite: str, where: Path) -> Iterator[DebianRoot]:
-    root = DebianRoot(suite, where)
+def debian_root(suite: str, where: Path, shared_apt_cache: bool = True) -> Iterator[DebianRoot]:
+    root = DebianRoot(suite, where, shared_apt_cache)
     try:
         yield root.start()
     finally:

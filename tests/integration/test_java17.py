@@ -200,5 +200,5 @@ def test_inventory_runs_hosts_in_parallel_and_reports_the_unreachable(
     for root in (bookworm, second):
         report = by_target[f"@chroot{root.path}"]
         assert report["error"] is None
-        assert [s["status"] for s in report["recipes"][0]["steps"]] == ["would change"] * 3
+        assert [s["status"] for s in report["recipes"][0]["steps"]] == ["would change"] * 3, report
     assert by_target["127.0.0.1"]["error"].startswith("cannot connect to 127.0.0.1: ")

@@ -1,0 +1,167 @@
+"""Fault injection on real Debian 12 roots: an apply killed with SIGKILL (envsetup and
+every process it started) during the package download, during dpkg's unpack/configure,
+and between steps; then the same apply again. Every run must end converged with verify
+ok and /etc/environment's earlier lines intact. Also: another process holding the dpkg
+lock makes apt wait instead of failing."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.integration.roots import DebianRoot, debian_root, pids_in_root
+
+ENV_BEFORE = '# keep me\nPATH="/usr/local/bin:/usr/bin:/bin"\nLANG=C.UTF-8\n'
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_apply(root: DebianRoot) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "envsetup",
+            "apply",
+            "ubuntu-java17",
+            "-t",
+            f"@chroot{root.path}",
+            "--set",
+            "headless=true",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def root_cmdlines(root: DebianRoot) -> list[str]:
+    lines = []
+    for pid in pids_in_root(root.path):
+        with contextlib.suppress(OSError):
+            lines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+    return lines
+
+
+def kill_when(proc: subprocess.Popen[str], ready: Callable[[], bool], timeout: float = 300) -> bool:
+    """SIGKILL the whole process group once ``ready()``; False if the run ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ready():
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def converge_and_check(root: DebianRoot) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "envsetup",
+            "apply",
+            "ubuntu-java17",
+            "-t",
+            f"@chroot{root.path}",
+            "--set",
+            "headless=true",
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    doc = json.loads(result.stdout)
+    assert result.returncode == 0, (doc, result.stderr[-2000:])
+    steps = [s for r in doc["targets"][0]["recipes"] for s in r["steps"]]
+    assert {s["verify"] for s in steps} == {"ok"}
+    env = root.file("/etc/environment").read_text()
+    assert env.startswith(ENV_BEFORE)
+    assert env.count("JAVA_HOME=") == 1
+    assert root.run("dpkg --audit").stdout == ""
+
+
+def test_killed_during_download(tmp_path: Path) -> None:
+    with debian_root("bookworm", tmp_path / "root", shared_apt_cache=False) as root:
+        root.file("/etc/environment").write_text(ENV_BEFORE)
+        proc = start_apply(root)
+        killed = kill_when(
+            proc,
+            lambda: (
+                any("/usr/lib/apt/methods/http" in line for line in root_cmdlines(root))
+                and any(root.file("/var/cache/apt/archives/partial").iterdir())
+            ),
+        )
+        assert killed, "the apply finished before its download could be interrupted"
+        converge_and_check(root)
+
+
+def test_killed_during_dpkg(bookworm: DebianRoot) -> None:
+    bookworm.file("/etc/environment").write_text(ENV_BEFORE)
+    proc = start_apply(bookworm)
+    killed = kill_when(
+        proc,
+        lambda: (
+            any(
+                "dpkg" in line
+                and ("--configure" in line or "--unpack" in line)
+                and "openjdk" in line
+                for line in root_cmdlines(bookworm)
+            )
+            or any(
+                "openjdk-17" in line and "/var/lib/dpkg/info" in line
+                for line in root_cmdlines(bookworm)
+            )
+        ),
+    )
+    assert killed, "the apply finished before dpkg could be interrupted"
+    converge_and_check(bookworm)
+
+
+def test_killed_between_steps(bookworm: DebianRoot) -> None:
+    bookworm.file("/etc/environment").write_text(ENV_BEFORE)
+    proc = start_apply(bookworm)
+    first_step_done = threading.Event()
+
+    def watch() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "Install OpenJDK 17: changed" in line:
+                first_step_done.set()
+                return
+
+    threading.Thread(target=watch, daemon=True).start()
+    assert kill_when(proc, first_step_done.is_set)
+    assert "JAVA_HOME" not in bookworm.file("/etc/environment").read_text()
+    converge_and_check(bookworm)
+
+
+def test_apt_waits_for_a_held_dpkg_lock(bookworm: DebianRoot) -> None:
+    lock_file = bookworm.file("/var/lib/dpkg/lock-frontend")
+    lock_file.touch()
+    with open(lock_file, "w") as held:
+        fcntl.lockf(held, fcntl.LOCK_EX)  # apt inside the root sees this fcntl lock
+
+        def release() -> None:
+            time.sleep(8)
+            fcntl.lockf(held, fcntl.LOCK_UN)
+
+        releaser = threading.Thread(target=release)
+        started = time.monotonic()
+        releaser.start()
+        converge_and_check(bookworm)
+        releaser.join()
+    assert time.monotonic() - started >= 8
