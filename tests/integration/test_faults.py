@@ -128,6 +128,8 @@ def test_killed_during_dpkg(bookworm: DebianRoot) -> None:
         ),
     )
     assert killed, "the apply finished before dpkg could be interrupted"
+    # the kill really left dpkg half done ("dpkg was interrupted" for apt)
+    assert bookworm.run("dpkg --audit", check=False).stdout.strip()
     converge_and_check(bookworm)
 
 
@@ -150,6 +152,7 @@ def test_killed_between_steps(bookworm: DebianRoot) -> None:
 
 
 def test_apt_waits_for_a_held_dpkg_lock(bookworm: DebianRoot) -> None:
+    bookworm.file("/etc/environment").write_text(ENV_BEFORE)
     lock_file = bookworm.file("/var/lib/dpkg/lock-frontend")
     lock_file.touch()
     with open(lock_file, "w") as held:
