@@ -61,16 +61,15 @@ class Request:
     verbose: bool = False
     assume_wsl: bool = False
 
+    def engine(self) -> Engine:
+        return Engine(
+            self.targets, self.inventory, self.sudo_password, self.ask_password, self.verbose
+        )
+
 
 def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunReport:
     listener = listener or Silent()
-    engine = Engine(
-        request.targets,
-        request.inventory,
-        request.sudo_password,
-        request.ask_password,
-        request.verbose,
-    )
+    engine = request.engine()
     try:
         connections, errors = engine.connect()
         by_name = {conn.name: conn for conn in connections}
@@ -99,13 +98,7 @@ def run_commands(
     request: Request, commands: dict[str, list[str]]
 ) -> dict[str, list[tuple[int, str]]]:
     """Run shell commands on named targets; return (exit status, output) for each."""
-    engine = Engine(
-        request.targets,
-        request.inventory,
-        request.sudo_password,
-        request.ask_password,
-        request.verbose,
-    )
+    engine = request.engine()
     try:
         connections, _ = engine.connect()
         chosen = [conn for conn in connections if conn.name in commands]

@@ -6,7 +6,7 @@ JDK is installed. The Java checks go from ✗ to ✓.
 
 from __future__ import annotations
 
-from tests.helpers import envsetup, run_json
+from tests.helpers import envsetup
 from tests.integration.roots import DebianRoot
 
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
@@ -33,8 +33,10 @@ def test_doctor_java_goes_from_fail_to_ok(bookworm: DebianRoot) -> None:
     human = envsetup("doctor", "-t", target)
     assert "✗ java.home" in human.stdout and "fix: envsetup apply ubuntu-java17" in human.stdout
 
-    code, _, _ = run_json("apply", "ubuntu-java17", "-t", target, "--set", "headless=true")
-    assert code == 0
+    # --fix applies the recipe the failed check names (here: envsetup apply ubuntu-java17)
+    fixed = envsetup("doctor", "-t", target, "--fix", "--yes")
+    assert "The failed checks are fixed by:\n  envsetup apply ubuntu-java17 -t " in fixed.stderr
+    assert fixed.exit_code == 0, fixed.output
 
     result = envsetup("doctor", "-t", target, "--json")
     after = json.loads(result.stdout)

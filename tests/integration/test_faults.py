@@ -24,19 +24,24 @@ ENV_BEFORE = '# keep me\nPATH="/usr/local/bin:/usr/bin:/bin"\nLANG=C.UTF-8\n'
 REPO = Path(__file__).resolve().parents[2]
 
 
+def apply_argv(root: DebianRoot) -> list[str]:
+    target = f"@chroot{root.path}"
+    return [
+        sys.executable,
+        "-m",
+        "envsetup",
+        "apply",
+        "ubuntu-java17",
+        "-t",
+        target,
+        "--set",
+        "headless=true",
+    ]
+
+
 def start_apply(root: DebianRoot) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "envsetup",
-            "apply",
-            "ubuntu-java17",
-            "-t",
-            f"@chroot{root.path}",
-            "--set",
-            "headless=true",
-        ],
+        apply_argv(root),
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -67,18 +72,7 @@ def kill_when(proc: subprocess.Popen[str], ready: Callable[[], bool], timeout: f
 
 def converge_and_check(root: DebianRoot) -> None:
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "envsetup",
-            "apply",
-            "ubuntu-java17",
-            "-t",
-            f"@chroot{root.path}",
-            "--set",
-            "headless=true",
-            "--json",
-        ],
+        [*apply_argv(root), "--json"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -77,6 +77,13 @@ def test_chroot_apply_is_pending_until_restart_and_idempotent(bookworm: DebianRo
     assert explained.exit_code == 0
     assert "fix: envsetup apply wsl-systemd --restart" in explained.stdout
 
+    # --restart says what it will do, then runs the restart (no wsl.exe in this root)
+    restarted = envsetup("apply", "wsl-systemd", *target, "--restart")
+    assert restarted.exit_code == 0
+    assert "for wsl-systemd: WSL must restart for systemd to become PID 1" in restarted.stderr
+    assert "running: wsl.exe --terminate '<distro>'" in restarted.stderr
+    assert "the restart command failed (127)" in restarted.stderr
+
     code, doc, _ = run_json("remove", "wsl-systemd", *target)
     assert code == 0
     assert conf.read_text() == EXPECTED.replace("Systemd=true", "Systemd=false")

@@ -193,3 +193,45 @@ def test_builtin_recipes_are_valid() -> None:
     assert [str(p) for p in recipe.platforms] == ["Ubuntu >=22.04", "Debian ==12"]
     assert [s.kind for s in recipe.steps] == ["apt", "alternatives", "env_file"]
     assert all(step.verify for step in recipe.steps)
+
+
+def test_requires_are_loaded_first_once_and_loops_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envsetup.catalog import load_with_requirements
+
+    def recipe(name: str, requires: list[str]) -> str:
+        return f"name: {name}\nsummary: s\nrequires: {requires}\nsteps: []\n"
+
+    for name, requires in {"a": ["b", "c"], "b": ["c"], "c": [], "x": ["y"], "y": ["x"]}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "recipe.yaml").write_text(recipe(name, requires))
+    monkeypatch.setenv("ENVSETUP_RECIPES", str(tmp_path))
+    assert [r.name for r in load_with_requirements(["a", "c"])] == ["c", "b", "a"]
+    with pytest.raises(RecipeError, match=r"recipe x: requires loop: x -> y"):
+        load_with_requirements(["x"])
+
+
+def test_template_step_renders_sandboxed_with_explicit_mode(tmp_path: Path) -> None:
+    from envsetup.kinds import FileEdit, StepContext
+    from envsetup.steps.template import Template
+
+    (tmp_path / "unit.j2").write_text("[Service]\nEnvironment=HOME={{ home }}\n")
+    args = {
+        "src": "unit.j2",
+        "dest": "/etc/demo.conf",
+        "mode": "0640",
+        "owner": "root",
+        "group": "adm",
+    }
+    action = Template.action(args, StepContext(tmp_path, {"home": "/opt/x"}))
+    assert isinstance(action, FileEdit)
+    assert (action.path, action.mode, action.owner, action.group) == (
+        "/etc/demo.conf",
+        "0640",
+        "root",
+        "adm",
+    )
+    assert action.edit("old content") == "[Service]\nEnvironment=HOME=/opt/x\n"
+    with pytest.raises(ValueError, match="dest must be an absolute path"):
+        Template.action({**args, "dest": "etc/x"}, StepContext(tmp_path, {"home": "/x"}))
