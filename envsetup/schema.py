@@ -35,6 +35,8 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 Path_ = tuple[str | int, ...]
+# the pure-Python safe loader: its error messages do not depend on how PyYAML was built
+SAFE_LOADER = yaml.SafeLoader
 
 
 # ---------------------------------------------------------------------------
@@ -163,9 +165,10 @@ def display_path(path: Path) -> str:
 
 def load_yaml(text: str, file: str) -> Document:
     """Parse YAML safely, keeping the line of every mapping key and list item."""
+    loader = SAFE_LOADER(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -175,6 +178,8 @@ def load_yaml(text: str, file: str) -> Document:
         raise RecipeError(f"{file}:{line}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise RecipeError(f"{file}:1: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     doc = Document(file, data)
     if node is not None:
         _collect_lines(node, (), doc)
