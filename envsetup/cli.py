@@ -206,7 +206,8 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
             kw["assume_wsl"],
         )
         try:
-            report = execute(mode, request, progress)
+            with stop_on_interrupt(request.interrupt):
+                report = execute(mode, request, progress)
         finally:
             if isinstance(progress, TerminalProgress):
                 progress.close()
@@ -251,6 +252,29 @@ def _restart(request: Any, report: Any) -> None:
                         f"{target}: the restart command failed ({status}): {output.strip()[-300:]}",
                         err=True,
                     )
+
+
+@contextmanager
+def stop_on_interrupt(flag: Any) -> Iterator[None]:
+    """First Ctrl-C: finish the running step, then stop; a second one aborts at once."""
+    import signal
+
+    import gevent
+
+    def first(*_: Any) -> None:
+        flag.set()
+        click.echo(
+            "\nenvsetup: stopping after the running step (Ctrl-C again to abort now)", err=True
+        )
+        handler.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    handler = gevent.signal_handler(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        handler.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _ask_password(prompt: str) -> str | None:

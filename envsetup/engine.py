@@ -26,7 +26,8 @@ from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
 from envsetup.errors import TargetError
-from envsetup.kinds import Action, FileEdit, Op
+from envsetup.fetch import FetchError, discard, fetch
+from envsetup.kinds import Action, Fetch, FileEdit, Op
 from envsetup.probes import batch_script, split_batch
 from envsetup.targets import TargetSpec
 
@@ -181,6 +182,40 @@ class Engine:
 
     def run_action(self, conn: Connection, action: Action, dry: bool) -> ActionOutcome:
         """Run (or, when ``dry``, only evaluate) one step's action."""
+        if isinstance(action, Fetch):
+            return self._run_fetch(conn, action, dry)
+        return self._run_op(conn, action, dry)
+
+    def _run_fetch(self, conn: Connection, action: Fetch, dry: bool) -> ActionOutcome:
+        """Download and check on this machine; upload, check again and rename on the target."""
+        with ctx_state.use(self.state), ctx_host.use(conn.host):
+            current = conn.host.get_fact(ops.FileSha256, path=action.path, **conn.privileges)
+        if current == action.sha256:
+            return ActionOutcome(False)
+        if dry:
+            return ActionOutcome(
+                True,
+                diff=(
+                    f"download {action.url}\ncheck sha256 {action.sha256} before use\n"
+                    f"install at {action.path} (mode {action.mode})\n"
+                ),
+            )
+        try:
+            local = fetch(action.url, action.sha256)
+        except FetchError as exc:
+            return ActionOutcome(False, error=str(exc))
+        try:
+            kwargs = {
+                "src": str(local),
+                "dest": action.path,
+                "sha256": action.sha256,
+                "mode": action.mode,
+            }
+            return self._run_op(conn, Op("envsetup.ops.put_verified", kwargs), dry=False)
+        finally:
+            discard(local)
+
+    def _run_op(self, conn: Connection, action: Op | FileEdit, dry: bool) -> ActionOutcome:
         op_func, kwargs = _resolve(action)
         try:
             with ctx_state.use(self.state), ctx_host.use(conn.host):
@@ -198,7 +233,9 @@ class Engine:
             return ActionOutcome(False, error=f"{type(exc).__name__}: {exc}")
         if not ok:
             output = "\n".join((meta.stderr_lines or meta.stdout_lines)[-15:])
-            return ActionOutcome(False, error=output or "the command failed with no output")
+            if not output and meta._commands:  # e.g. a file upload, which prints nothing
+                output = f"this failed, with no output: {meta._commands[-1]}"
+            return ActionOutcome(False, error=explain_failure(output))
         return ActionOutcome(meta.did_change())
 
     def _diff(self, conn: Connection, action: Action) -> str | None:
@@ -235,7 +272,7 @@ class Engine:
         return [results.get(index, missing) for index in range(len(commands))]
 
 
-def _resolve(action: Action) -> tuple[Any, dict[str, Any]]:
+def _resolve(action: Op | FileEdit) -> tuple[Any, dict[str, Any]]:
     if isinstance(action, Op):
         module_name, _, func_name = action.name.rpartition(".")
         module = (
@@ -252,6 +289,44 @@ def _resolve(action: Action) -> tuple[Any, dict[str, Any]]:
         "group": action.group,
     }
     return ops.edit_file, kwargs
+
+
+_FAILURE_HINTS = (
+    (
+        "read-only file system",
+        "the target's filesystem is mounted read-only: remount it "
+        "read-write (mount -o remount,rw MOUNTPOINT) and apply again",
+    ),
+    ("no space left on device", "the target's disk is full: free space (df -h) and apply again"),
+    ("enough free space", "the target's disk is full: free space (df -h) and apply again"),
+    (
+        "temporary failure resolving",
+        "the target cannot reach the package archive: check its "
+        "network, DNS and apt proxy settings",
+    ),
+    (
+        "could not resolve",
+        "the target cannot reach the package archive: check its network, "
+        "DNS and apt proxy settings",
+    ),
+    (
+        "unable to connect to",
+        "the target cannot reach the package archive: check its network and apt proxy settings",
+    ),
+    (
+        "could not get lock",
+        "another apt or dpkg process held the lock for 5 minutes: wait for "
+        "it to finish and apply again",
+    ),
+)
+
+
+def explain_failure(output: str) -> str:
+    """A failed command's output, plus the likely cause and fix when it is a known one."""
+    lowered = output.lower()
+    hint = next((h for key, h in _FAILURE_HINTS if key in lowered), None)
+    text = output or "the command failed with no output"
+    return f"{text}\nFix: {hint}" if hint else text
 
 
 _CONNECT_HINTS = (

@@ -51,7 +51,17 @@ class FileEdit:
     group: str | None = None
 
 
-Action = Op | FileEdit
+@dataclass(frozen=True)
+class Fetch:
+    """Download ``url`` on the control machine, check its SHA-256, put it at ``path``."""
+
+    url: str
+    sha256: str
+    path: str
+    mode: str = "0644"
+
+
+Action = Op | FileEdit | Fetch
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,10 @@ def edit_file(
     want_group = group or (raw["group"] if raw else want_owner)
     directory, _, base = path.rpartition("/")
     temp = f"{directory}/.{base}.envsetup-new"
-    yield StringCommand("mkdir", "-p", shlex.quote(directory or "/"))
+    # creating the temporary file first makes a read-only or unwritable target say so
+    yield StringCommand(
+        "mkdir", "-p", shlex.quote(directory or "/"), "&&", "touch", shlex.quote(temp)
+    )
     yield FileUploadCommand(BytesIO(new.encode("utf-8", errors="surrogateescape")), temp)
     if raw is not None:  # keep the original next to it, and only the last few of those
         yield from _backup(path)
@@ -228,6 +231,35 @@ def apt_packages(
     if update and present and commands:
         yield from apt.update._inner(cache_time=cache_time)
     yield from commands
+
+
+class FileSha256(FactBase[str | None]):
+    """The SHA-256 of a file (None when absent or unreadable)."""
+
+    def command(self, path: str) -> str:
+        quoted = shlex.quote(path)
+        return f"if [ -f {quoted} ]; then sha256sum {quoted} | cut -c1-64; else echo absent; fi"
+
+    def process(self, output: list[str]) -> str | None:
+        return None if output[-1:] == ["absent"] else (output[-1] if output else None)
+
+
+@operation()
+def put_verified(src: str, dest: str, sha256: str, mode: str = "0644") -> Iterator[Any]:
+    """Upload a checked file, check its SHA-256 again on the target, then rename it in place."""
+    if host.get_fact(FileSha256, path=dest) == sha256:
+        host.noop(f"{dest} already has that checksum")
+        return
+    part = shlex.quote(f"{dest}.envsetup-part")
+    directory = shlex.quote(dest.rpartition("/")[0] or "/")
+    yield StringCommand(f"mkdir -p {directory} && rm -f {part} && touch {part}")
+    yield FileUploadCommand(src, f"{dest}.envsetup-part")
+    check = shlex.quote(f"{sha256}  {dest}.envsetup-part")
+    yield StringCommand(
+        f"if echo {check} | sha256sum -c --status -; then chmod {mode} {part} && mv -f {part} "
+        f"{shlex.quote(dest)}; else rm -f {part}; echo 'checksum mismatch after upload' >&2; "
+        "exit 1; fi"
+    )
 
 
 @operation()

@@ -53,6 +53,11 @@ def render_report(report: RunReport) -> str:
             out += _step_details(step, report.command)
         out.append("")
     out.append(summary_line(report))
+    if report.interrupted:
+        out.append(
+            "Interrupted: the running step finished; the steps marked 'not run' did not run. "
+            "Run the same command again to finish."
+        )
     notices = {step.notice for step in report.steps if step.notice and step.status == "changed"}
     out += [f"Note: {notice.strip()}" for notice in sorted(notices)]
     return "\n".join(out)

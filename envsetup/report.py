@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from envsetup.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE
+from envsetup.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+)
 
 StepStatus = Literal["changed", "unchanged", "would change", "failed", "skipped", "not run"]
 Verify = Literal["ok", "failed", "pending"]
@@ -96,6 +102,7 @@ class TargetReport:
 class RunReport:
     command: str
     targets: list[TargetReport] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C: the steps after the running one did not run
 
     @property
     def steps(self) -> list[StepReport]:
@@ -107,7 +114,9 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """2 invalid input or platform, then 3 unreachable, then 1 a failure, else 0."""
+        """130 interrupted, 2 invalid input or platform, 3 unreachable, 1 a failure, else 0."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         errors = {target.error_exit for target in self.targets if target.error is not None}
         for code in (EXIT_INVALID, EXIT_UNREACHABLE):
             if code in errors:
@@ -139,6 +148,7 @@ class RunReport:
             "ok": self.ok,
             "exit_code": self.exit_code,
             "changed": self.changed,
+            "interrupted": self.interrupted,
             "summary": self.counts(),
             "targets": [
                 {

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from envsetup.engine import Connection, Engine
@@ -60,6 +61,8 @@ class Request:
     ask_password: Callable[[str], str | None] | None = None
     verbose: bool = False
     assume_wsl: bool = False
+    # set on Ctrl-C: the running step finishes, no further step starts
+    interrupt: threading.Event = field(default_factory=threading.Event)
 
     def engine(self) -> Engine:
         return Engine(
@@ -91,7 +94,7 @@ def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunRe
             ordered.append(result)
     finally:
         engine.close()
-    return RunReport(mode, ordered)
+    return RunReport(mode, ordered, interrupted=request.interrupt.is_set())
 
 
 def run_commands(
@@ -138,6 +141,7 @@ def run_target(
     stop = False
     for recipe_report, (recipe, steps) in zip(report.recipes, prepared):
         for step_report, prepared_step in zip(recipe_report.steps, steps):
+            stop = stop or request.interrupt.is_set()
             if stop:
                 break
             if prepared_step.action is None:

@@ -125,6 +125,10 @@ def _retype(key: str, spec: Field, text: str) -> Any:
         if text.strip().lower() in ("true", "false"):
             return text.strip().lower() == "true"
         raise ValueError(f"{key}: expected a boolean after rendering, got {text!r}")
+    if spec.type == "mode":
+        if not re.fullmatch(r"0?[0-7]{3,4}", text.strip()):
+            raise ValueError(f"{key}: expected an octal mode after rendering, got {text!r}")
+        return text.strip()
     if spec.type == "int":
         try:
             return int(text)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from envsetup.steps.alternatives import Alternatives
 from envsetup.steps.apt import Apt
+from envsetup.steps.download import Download
 from envsetup.steps.env_file import EnvFile
 from envsetup.steps.ini import Ini
 from envsetup.steps.shell import Shell
 from envsetup.steps.template import Template
 
-STEP_KINDS = {kind.name: kind for kind in (Apt, EnvFile, Template, Ini, Alternatives, Shell)}
+STEP_KINDS = {
+    kind.name: kind for kind in (Apt, EnvFile, Template, Ini, Alternatives, Shell, Download)
+}

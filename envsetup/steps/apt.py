@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from envsetup.kinds import Action, Field, Op, StepContext
+
+# Debian policy 5.6.1/5.6.12: names are [a-z0-9][a-z0-9+.-]+; a version may be pinned
+PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+:~-]+)?")
 
 
 class Apt:
@@ -25,8 +29,8 @@ class Apt:
     @staticmethod
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
         for package in args["packages"]:
-            if not package or package.startswith("-") or any(c.isspace() for c in package):
-                raise ValueError(f"'{package}' is not a package name")
+            if not PACKAGE_RE.fullmatch(package):
+                raise ValueError(f"{package!r} is not a Debian package name (NAME or NAME=VERSION)")
         return Op("envsetup.ops.apt_packages", dict(args))
 
     @staticmethod

@@ -162,3 +162,21 @@ def test_apt_waits_for_a_held_dpkg_lock(bookworm: DebianRoot) -> None:
         converge_and_check(bookworm)
         releaser.join()
     assert time.monotonic() - started >= 8
+
+
+def test_ctrl_c_finishes_the_running_step_then_stops(bookworm: DebianRoot) -> None:
+    bookworm.file("/etc/environment").write_text(ENV_BEFORE)
+    proc = start_apply(bookworm)
+    deadline = time.monotonic() + 120
+    while not any("apt-get" in line for line in root_cmdlines(bookworm)):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)  # to envsetup only: the running apt-get goes on
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 130, stdout + stderr
+    assert "stopping after the running step" in stderr
+    assert "Install OpenJDK 17                  changed" in stdout
+    assert "Make 17 the default java and javac  not run" in stdout
+    assert "Interrupted: the running step finished" in stdout
+    assert bookworm.run("dpkg --audit").stdout == ""  # apt was not cut off
+    converge_and_check(bookworm)

@@ -202,3 +202,17 @@ def test_inventory_runs_hosts_in_parallel_and_reports_the_unreachable(
         assert report["error"] is None
         assert [s["status"] for s in report["recipes"][0]["steps"]] == ["would change"] * 3, report
     assert by_target["127.0.0.1"]["error"].startswith("cannot connect to 127.0.0.1: ")
+
+
+def test_sudo_password_needed_but_not_given_exit_3(
+    bookworm: DebianRoot, keypair: tuple[Path, str], isolated_home: Path
+) -> None:
+    key, public = keypair
+    bookworm.add_user("dev", "right-pw", public, sudo_nopasswd=False)
+    write_ssh_alias(isolated_home, "dev-box", bookworm.start_sshd(public), "dev", key)
+    before = bookworm.digest("/var/lib/dpkg/status", "/etc/environment")
+    result = envsetup("apply", "ubuntu-java17", "-t", "dev-box")  # no TTY, no --sudo-password-stdin
+    assert result.exit_code == 3
+    assert "dev-box: dev is not root and sudo needs a password" in result.stdout
+    assert "Fix: run from a terminal to be asked, or pass --sudo-password-stdin" in result.stdout
+    assert bookworm.digest("/var/lib/dpkg/status", "/etc/environment") == before

@@ -154,3 +154,77 @@ def test_ini_property_systemd_true_and_nothing_else_changes(text: str) -> None:
     assert [line for line in others(out) if line.strip()] == [
         line for line in others(text) if line.strip()
     ]
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "unset"]), st.sampled_from(["JAVA_HOME", "PATH", "A"]), values
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=300)
+@given(env_files, ops)
+def test_env_property_any_sequence_of_operations(text: str, sequence: list) -> None:
+    touched = {key for _, key, _ in sequence}
+    expected: dict[str, str | None] = {}
+    out: str | None = text
+    for op, key, value in sequence:
+        out = envfile.set_var(out, key, value) if op == "set" else envfile.unset_var(out, key)
+        expected[key] = value if op == "set" else None
+    assert out is not None
+
+    def untouched(t: str) -> list[str]:
+        return [x for x in t.splitlines() if not any(envfile._line_re(k).match(x) for k in touched)]
+
+    assert untouched(out) == untouched(text)
+    for key, value in expected.items():
+        assert envfile.get_values(out, key) == ([] if value is None else [value])
+    again = out
+    for op, key, value in sequence:  # replaying the same operations changes nothing more
+        again = envfile.set_var(again, key, value) if op == "set" else envfile.unset_var(again, key)
+    final = {k: v for k, v in expected.items()}
+    for key, value in final.items():
+        assert envfile.get_values(again or "", key) == ([] if value is None else [value])
+
+
+@settings(max_examples=300)
+@given(
+    ini_files,
+    st.lists(
+        st.tuples(
+            st.sampled_from(["set", "unset"]),
+            st.sampled_from(["boot", "network"]),
+            st.sampled_from(["systemd", "hostname"]),
+            st.sampled_from(["true", "false", "box"]),
+        ),
+        max_size=8,
+    ),
+)
+def test_ini_property_any_sequence_of_operations(text: str, sequence: list) -> None:
+    out: str | None = text
+    expected: dict[tuple[str, str], str | None] = {}
+    for op, section, key, value in sequence:
+        if op == "set":
+            out = ini.set_key(out, section, key, value)
+        else:
+            out = ini.unset_key(out, section, key)
+        expected[(section, key)] = value if op == "set" else None
+    for (section, key), value in expected.items():
+        assert ini.get_key(out or "", section, key) == value
+    touched = {(s, k) for s, k in expected}
+    lines = (out or "").splitlines(keepends=True)
+    source = text.splitlines(keepends=True)
+
+    def kept(ls: list[str]) -> list[str]:
+        owners = ini._sections(ls)
+        return [
+            x
+            for x, o in zip(ls, owners)
+            if x.strip()
+            and not ini._is_header(x)
+            and not any(o == s and ini._key_of(x) == k for s, k in touched)
+        ]
+
+    assert kept(lines) == kept(source)
