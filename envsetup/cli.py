@@ -204,6 +204,7 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
             ask,
             verbose,
             kw["assume_wsl"],
+            kw.get("purge", False),
         )
         try:
             with stop_on_interrupt(request.interrupt):
@@ -321,6 +322,7 @@ def verify_command(ctx: click.Context, /, **kw: Any) -> None:
 @main.command("remove", epilog=EPILOG)
 @run_options
 @click.pass_context
+@click.option("--purge", is_flag=True, help="Also delete data the recipe keeps (e.g. caches).")
 def remove_command(ctx: click.Context, /, **kw: Any) -> None:
     """Undo a recipe by running its `remove` section."""
     _run("remove", ctx, **kw)

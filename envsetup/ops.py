@@ -262,6 +262,80 @@ def put_verified(src: str, dest: str, sha256: str, mode: str = "0644") -> Iterat
     )
 
 
+def as_user(user: str | None, *argv: str) -> StringCommand:
+    """A command run as ``user`` (root stays root), every argument quoted."""
+    quoted = [shlex.quote(arg) for arg in argv]
+    if user and user != "root":
+        return StringCommand("runuser", "-u", shlex.quote(user), "--", *quoted)
+    return StringCommand(*quoted)
+
+
+class VenvPackages(FactBase[dict[str, str] | None]):
+    """Distributions installed in a virtual environment: normalized name -> version."""
+
+    def command(self, venv: str) -> str:
+        python = shlex.quote(f"{venv}/bin/python")
+        code = shlex.quote(
+            "import importlib.metadata as m, json, re; print(json.dumps({"
+            "re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): d.version "
+            "for d in m.distributions()}))"
+        )
+        return f"if [ -x {python} ]; then {python} -c {code}; else echo absent; fi"
+
+    def process(self, output: list[str]) -> dict[str, str] | None:
+        if output[-1:] == ["absent"]:
+            return None
+        import json
+
+        data: dict[str, str] = json.loads(output[-1])
+        return data
+
+
+@operation()
+def venv(path: str, user: str | None = None, python: str = "python3") -> Iterator[Any]:
+    """A virtual environment at ``path``, created as ``user``; never recreated."""
+    if host.get_fact(PathExists, path=f"{path}/bin/python"):
+        host.noop(f"{path} exists")
+        return
+    parent = path.rstrip("/").rpartition("/")[0] or "/"
+    yield as_user(user, "mkdir", "-p", parent)
+    yield as_user(user, python, "-m", "venv", path)
+
+
+@operation()
+def pip_packages(
+    venv: str, requirements: list[str], user: str | None = None, options: list[str] | None = None
+) -> Iterator[Any]:
+    """Install the requirements a venv does not satisfy yet, then record what is installed."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    installed = host.get_fact(VenvPackages, venv=venv) or {}
+    missing = []
+    for text in requirements:
+        requirement = Requirement(text)
+        version = installed.get(canonicalize_name(requirement.name))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            missing.append(text)
+    if not missing:
+        host.noop("every requirement is satisfied")
+        return
+    pip = f"{venv}/bin/pip"
+    yield as_user(
+        user,
+        pip,
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        *(options or []),
+        *missing,
+    )
+    record = f"{shlex.quote(pip)} freeze --disable-pip-version-check > " + shlex.quote(
+        f"{venv}/envsetup-installed.txt"
+    )
+    yield as_user(user, "sh", "-c", record)  # the versions installed, recorded
+
+
 @operation()
 def alternatives(links: dict[str, str]) -> Iterator[Any]:
     """Point each update-alternatives link at its path."""

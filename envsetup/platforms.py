@@ -17,6 +17,8 @@ _PROBES = (
     'echo "${WSL_DISTRO_NAME:-}"',
     "cat /proc/1/comm 2>/dev/null",
     "if [ -d /run/systemd/system ]; then echo yes; fi",
+    'getent passwd "${SUDO_USER:-$(id -un)}" | cut -d: -f6',
+    "if nvidia-smi -L >/dev/null 2>&1; then echo yes; fi",
 )
 TARGET_INFO_COMMAND = f"; echo {SEPARATOR}; ".join(_PROBES)
 
@@ -52,6 +54,8 @@ def parse_target_info(output: list[str]) -> dict[str, str]:
         "wsl_distro": first(parts[6]),
         "pid1": first(parts[7]),
         "systemd_booted": "yes" if first(parts[8]) == "yes" else "",
+        "home": first(parts[9]),
+        "nvidia": "yes" if first(parts[10]) == "yes" else "",
     }
 
 

@@ -31,6 +31,7 @@ TARGET_FACTS = (
     "osrelease",
     "wsl_distro",
     "pid1",
+    "home",
 )
 
 
@@ -64,6 +65,7 @@ class PreparedStep:
     description: str
     action: Action | None  # None: skipped by ``when``
     checks: list[PreparedCheck] = field(default_factory=list)
+    notice: str | None = None
 
 
 def target_context(info: dict[str, str], assume_wsl: bool = False) -> dict[str, Any]:
@@ -71,6 +73,7 @@ def target_context(info: dict[str, str], assume_wsl: bool = False) -> dict[str, 
     target: dict[str, Any] = {key: info.get(key, "") for key in TARGET_FACTS}
     target["wsl"] = wsl_version(target["osrelease"]) or (2 if assume_wsl else 0)
     target["systemd"] = systemd_booted(target["pid1"], bool(info.get("systemd_booted")))
+    target["nvidia"] = bool(info.get("nvidia"))
     return target
 
 
@@ -105,7 +108,8 @@ def _prepare_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> Prepar
         checks = [_prepare_check(check, context) for check in step.verify]
     except (ValueError, TemplateError) as exc:
         raise RecipeError(f"{step.where}: step '{step.name}': {exc}") from None
-    return PreparedStep(step, kind.describe(args), action, checks)
+    notice = render_value(step.notice, context) if step.notice else None
+    return PreparedStep(step, kind.describe(args), action, checks, notice)
 
 
 def _prepare_check(check: Check, context: dict[str, Any]) -> PreparedCheck:

@@ -135,7 +135,7 @@ def run_target(
         report.recipes.append(
             RecipeReport(
                 recipe.name,
-                [StepReport(p.step.name, p.description, notice=p.step.notice) for p in steps],
+                [StepReport(p.step.name, p.description, notice=p.notice) for p in steps],
             )
         )
     stop = False

@@ -110,6 +110,9 @@ def render_args(
     out: dict[str, Any] = {}
     for key, value in args.items():
         spec = fields[key]
+        if spec.type == "str_list" and isinstance(value, str):  # "{{ a_list + [...] }}"
+            out[key] = _list_expression(key, value, context)
+            continue
         if spec.type == "shell" and isinstance(value, str) and "{" in value:
             out[key] = _SHELL.from_string(value).render(context)
             continue
@@ -118,6 +121,17 @@ def render_args(
             rendered = _retype(key, spec, rendered)
         out[key] = rendered
     return out
+
+
+def _list_expression(key: str, value: str, context: dict[str, Any]) -> list[str]:
+    """A list field written as one ``{{ expression }}`` evaluates to a list of strings."""
+    expression = value.strip()
+    if not (expression.startswith("{{") and expression.endswith("}}")):
+        raise ValueError(f"{key}: expected a list or one {{{{ expression }}}}, got {value!r}")
+    result = _STRINGS.compile_expression(expression[2:-2].strip())(**context)
+    if not isinstance(result, list) or not all(isinstance(item, str) for item in result):
+        raise ValueError(f"{key}: {value!r} did not give a list of strings")
+    return result
 
 
 def _retype(key: str, spec: Field, text: str) -> Any:

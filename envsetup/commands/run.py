@@ -23,6 +23,7 @@ def build_request(
     ask_password: Callable[[str], str | None] | None = None,
     verbose: bool = False,
     assume_wsl: bool = False,
+    purge: bool = False,
 ) -> Request:
     """Load and validate everything before any target is contacted."""
     if not recipes:
@@ -37,6 +38,10 @@ def build_request(
         [load_recipe(recipes[0])] if mode == "remove" else load_with_requirements(list(recipes))
     )
     overrides = resolve_overrides(loaded, parse_assignments(assignments))
+    if purge:
+        if "purge" not in loaded[0].vars:
+            raise UsageError(f"{loaded[0].name} keeps no data that --purge would delete")
+        overrides[loaded[0].name]["purge"] = True
     specs = [parse_target(t) for t in targets] or ([] if inventory else [TargetSpec("@local")])
     return Request(
         loaded, overrides, specs, inventory, sudo_password, ask_password, verbose, assume_wsl

@@ -10,9 +10,11 @@ from envsetup.steps.apt import Apt
 from envsetup.steps.download import Download
 from envsetup.steps.env_file import EnvFile
 from envsetup.steps.ini import Ini
+from envsetup.steps.python import Pip, Venv
 from envsetup.steps.shell import Shell
 from envsetup.steps.template import Template
 
 STEP_KINDS = {
-    kind.name: kind for kind in (Apt, EnvFile, Template, Ini, Alternatives, Shell, Download)
+    kind.name: kind
+    for kind in (Apt, EnvFile, Template, Ini, Alternatives, Shell, Download, Venv, Pip)
 }

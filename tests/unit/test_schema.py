@@ -72,8 +72,8 @@ def test_valid_recipe_parses() -> None:
         (
             VALID.replace("env_file:", "env_fil:"),
             "/r/recipe.yaml:11: steps[0].env_fil: unknown key 'env_fil' (step kinds: "
-            "alternatives, apt, download, env_file, ini, shell, template; other keys: name, "
-            "notice, verify, when)",
+            "alternatives, apt, download, env_file, ini, pip, shell, template, venv; other "
+            "keys: name, notice, verify, when)",
         ),
         (
             VALID.replace(

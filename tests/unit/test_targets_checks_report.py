@@ -161,6 +161,8 @@ def test_target_info_parses_os_release() -> None:
         "wsl_distro": "Ubuntu-24.04",
         "pid1": "init",
         "systemd_booted": "",
+        "home": "",
+        "nvidia": "",
     }
 
 
