@@ -20,6 +20,8 @@ from envsetup.steps import STEP_KINDS
 from envsetup.templates import evaluate, render_args, render_value
 from envsetup.variables import resolve_variables
 
+# where apply records the recipes it applied (with their --set values), for doctor
+STATE_DIR = "/var/lib/envsetup/applied"
 TARGET_FACTS = (
     "distro",
     "version",

@@ -17,6 +17,7 @@ from envsetup.engine import Connection, Engine
 from envsetup.errors import EXIT_FAILED, EXIT_UNREACHABLE, EnvsetupError
 from envsetup.kinds import FileEdit, Op
 from envsetup.preparation import (
+    STATE_DIR,
     PreparedStep,
     judge_all,
     prepare,
@@ -30,7 +31,6 @@ from envsetup.targets import TargetSpec
 from envsetup.variables import check_platform
 
 Mode = Literal["plan", "apply", "verify", "remove"]
-STATE_DIR = "/var/lib/envsetup/applied"
 
 
 class Listener(Protocol):

@@ -10,11 +10,15 @@ from envsetup.doctor.machine import Machine
 from envsetup.doctor.model import Finding
 from envsetup.errors import EnvsetupError
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
-from envsetup.preparation import judge_all, prepare, probe_commands, target_context
+from envsetup.preparation import (
+    STATE_DIR,
+    judge_all,
+    prepare,
+    probe_commands,
+    target_context,
+)
 from envsetup.probes import batch_script, split_batch
 from envsetup.variables import resolve_overrides
-
-STATE_DIR = "/var/lib/envsetup/applied"  # written by apply, see envsetup.runner
 
 
 def recipes(machine: Machine) -> list[Finding]:
