@@ -315,7 +315,7 @@ _TOP_KEYS = (
 )
 _VAR_FIELDS = {
     "type": Field("str", required=True, choices=VAR_TYPES),
-    "default": Field("str"),
+    "default": Field("str"),  # listed for the key check; checked against the type instead
     "help": Field("str", default=""),
     "choices": Field("str_list"),
     "pattern": Field("str"),
@@ -399,16 +399,15 @@ def _parse_vars(doc: Document, raw: Any) -> dict[str, Var]:
             raise doc.error(path, f"'{name}' is not a valid variable name (a-z, 0-9, _)")
         if not isinstance(spec, dict):
             raise doc.error(path, f"must be a mapping with a 'type', got {_type_name(spec)}")
-        fields = dict(_VAR_FIELDS)
-        fields["default"] = Field("str")  # any YAML value; checked against the type below
         for key in spec:
-            if key not in fields:
+            if key not in _VAR_FIELDS:
                 raise doc.error(
-                    (*path, key), f"unknown key '{key}' (expected one of: {', '.join(fields)})"
+                    (*path, key),
+                    f"unknown key '{key}' (expected one of: {', '.join(_VAR_FIELDS)})",
                 )
-        _check_field(doc, (*path, "type"), _VAR_FIELDS["type"], spec.get("type"))
         if "type" not in spec:
             raise doc.error(path, "missing required key 'type'")
+        _check_field(doc, (*path, "type"), _VAR_FIELDS["type"], spec["type"])
         for key in ("help", "pattern"):
             if key in spec:
                 _check_field(doc, (*path, key), Field("str"), spec[key])

@@ -114,6 +114,10 @@ def test_valid_recipe_parses() -> None:
             "/r/recipe.yaml:8: vars.user.default: user: expected a string, got ['a', 'b']",
         ),
         (
+            VALID.replace("    type: str\n", ""),
+            "/r/recipe.yaml:6: vars.user: missing required key 'type'",
+        ),
+        (
             "name: x\nname: y\n",
             "/r/recipe.yaml:2: name: duplicate key 'name'",
         ),
@@ -158,6 +162,7 @@ def test_valid_recipe_parses() -> None:
         "bad-regex",
         "two-kinds",
         "bad-default",
+        "missing-var-type",
         "duplicate-key",
         "malformed-yaml",
         "python-tag",
