@@ -62,16 +62,23 @@ def load_recipe(name_or_path: str) -> Recipe:
 
 def load_with_requirements(names: list[str]) -> list[Recipe]:
     """Load recipes and, first, everything they require (each once, in order)."""
-    ordered: dict[str, Recipe] = {}
+    return load_requested(names)[0]
 
-    def visit(name: str, chain: tuple[str, ...]) -> None:
+
+def load_requested(names: list[str]) -> tuple[list[Recipe], frozenset[str]]:
+    """Recipes with their requirements first, and the names of those asked for."""
+    ordered: dict[str, Recipe] = {}
+    asked: set[str] = set()
+
+    def visit(name: str, chain: tuple[str, ...]) -> str:
         recipe = load_recipe(name)
         if recipe.name in chain:
             raise RecipeError(f"recipe {recipe.name}: requires loop: {' -> '.join(chain)}")
         for required in recipe.requires:
-            visit(required, (*chain, recipe.name))
+            visit(required.recipe, (*chain, recipe.name))
         ordered.setdefault(recipe.name, recipe)
+        return recipe.name
 
     for name in names:
-        visit(name, ())
-    return list(ordered.values())
+        asked.add(visit(name, ()))
+    return list(ordered.values()), frozenset(asked)

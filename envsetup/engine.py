@@ -10,6 +10,8 @@ import contextlib
 import difflib
 import importlib
 import logging
+import posixpath
+import re
 import secrets
 import shlex
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import gevent
+import pyinfra.connectors.util as connector_util
 from pyinfra import logger as pyinfra_logger
 from pyinfra.api import Config, Inventory, State, StringCommand
 from pyinfra.api.exceptions import ConnectError, PyinfraError
@@ -26,8 +29,8 @@ from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
 from envsetup.errors import TargetError
-from envsetup.fetch import FetchError, discard, fetch
-from envsetup.kinds import Action, Fetch, FileEdit, Op
+from envsetup.fetch import FetchError, checksum_from_list, discard, fetch, obtain, read_small
+from envsetup.kinds import Action, Fetch, FileEdit, Op, Stream, Unpack
 from envsetup.probes import batch_script, split_batch
 from envsetup.targets import TargetSpec
 
@@ -180,11 +183,97 @@ class Engine:
         gevent.joinall(greenlets)
         return [g.value for g in greenlets]
 
-    def run_action(self, conn: Connection, action: Action, dry: bool) -> ActionOutcome:
+    def run_action(
+        self,
+        conn: Connection,
+        action: Action,
+        dry: bool,
+        progress: Callable[[str], None] | None = None,
+    ) -> ActionOutcome:
         """Run (or, when ``dry``, only evaluate) one step's action."""
         if isinstance(action, Fetch):
             return self._run_fetch(conn, action, dry)
+        if isinstance(action, Unpack):
+            return self._run_unpack(conn, action, dry)
+        if isinstance(action, Stream):
+            return self._run_stream(conn, action, dry, progress or (lambda _text: None))
         return self._run_op(conn, action, dry)
+
+    def _run_unpack(self, conn: Connection, action: Unpack, dry: bool) -> ActionOutcome:
+        """Check the archive here first, upload it, check it again there, then unpack it."""
+        creates = [posixpath.join(action.dest, path) for path in action.creates]
+        with ctx_state.use(self.state), ctx_host.use(conn.host):
+            stamp = conn.host.get_fact(
+                ops.Unpacked, stamp=action.stamp, paths=creates, **conn.privileges
+            )
+        if stamp is not None and stamp.split(" ")[0] == action.source:
+            return ActionOutcome(False)
+        proof = action.checksums or f"sha256 {action.sha256}"
+        if dry:
+            replaced = ", ".join(action.replace) or "nothing"
+            return ActionOutcome(
+                True,
+                diff=(
+                    f"fetch {action.source}\ncheck its SHA-256 against {proof} "
+                    f"before anything is unpacked\nremove {replaced} under {action.dest}\n"
+                    f"unpack into {action.dest}\n"
+                ),
+            )
+        name = posixpath.basename(action.source)
+        try:
+            sha256 = action.sha256
+            if sha256 is None:
+                assert action.checksums is not None
+                sha256 = checksum_from_list(read_small(action.checksums), name, action.checksums)
+            local, temporary = obtain(action.source, sha256)
+        except FetchError as exc:
+            return ActionOutcome(False, error=str(exc))
+        upload = f"/var/cache/envsetup/{name}"
+        try:
+            put = {"src": str(local), "dest": upload, "sha256": sha256, "mode": "0600"}
+            outcome = self._run_op(conn, Op("envsetup.ops.put_verified", put), dry=False)
+        finally:
+            if temporary:
+                discard(local)
+        if outcome.error:
+            return outcome
+        kwargs = {
+            "archive": upload,
+            "dest": action.dest,
+            "stamp": action.stamp,
+            "record": f"{action.source} {sha256}",
+            "replace": list(action.replace),
+        }
+        return self._run_op(conn, Op("envsetup.ops.unpack_archive", kwargs), dry=False)
+
+    def _run_stream(
+        self, conn: Connection, action: Stream, dry: bool, progress: Callable[[str], None]
+    ) -> ActionOutcome:
+        """Run a long command, telling ``progress`` what its output lines say as they come."""
+        if action.unless and self.run_probes(conn, [action.unless])[0][0] == 0:
+            return ActionOutcome(False)
+        if dry:
+            return ActionOutcome(True, diff=f"run on the target: {action.run}\n")
+        reader = action.reader()
+
+        def on_line(line: str) -> None:
+            text = reader.feed(line)
+            if text:
+                progress(text)
+
+        command = StringCommand("sh", "-c", shlex.quote(action.run))
+        try:
+            with _LINES.routed(conn.host, on_line):
+                ok, output = conn.host.run_shell_command(
+                    command, print_output=True, print_input=False, **conn.privileges
+                )
+        except Exception as exc:
+            return ActionOutcome(False, error=f"{type(exc).__name__}: {exc}")
+        failure = reader.error()
+        if not ok:
+            text = "\n".join(line.line for line in output)
+            return ActionOutcome(False, error=failure or explain_failure(text[-1500:]))
+        return ActionOutcome(True, error=failure)
 
     def _run_fetch(self, conn: Connection, action: Fetch, dry: bool) -> ActionOutcome:
         """Download and check on this machine; upload, check again and rename on the target."""
@@ -270,6 +359,45 @@ class Engine:
         results = split_batch(text, marker)
         missing = (255, f"the check did not run: {text.strip()[-300:]}")
         return [results.get(index, missing) for index in range(len(commands))]
+
+
+class _LineRoutes:
+    """Output lines that pyinfra would print for a host, handed to a callback instead.
+
+    pyinfra prints a command's output (``print_output``) through
+    ``pyinfra.connectors.util.echo``, each line after the host's print prefix;
+    while a route exists, that name points here and lines of routed hosts go to
+    their callbacks. Other output is printed as before.
+    """
+
+    _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Callable[[str], None]] = {}
+        self.original: Callable[..., Any] = connector_util.echo
+
+    @contextlib.contextmanager
+    def routed(self, host: Host, callback: Callable[[str], None]) -> Any:
+        prefix = host.print_prefix
+        self.routes[prefix] = callback
+        connector_util.echo = self
+        try:
+            yield
+        finally:
+            del self.routes[prefix]
+            if not self.routes:
+                connector_util.echo = self.original
+
+    def __call__(self, text: Any, *args: Any, **kwargs: Any) -> None:
+        line = str(text)
+        for prefix, callback in self.routes.items():
+            if line.startswith(prefix):
+                callback(self._ANSI.sub("", line[len(prefix) :]))
+                return
+        self.original(text, *args, **kwargs)
+
+
+_LINES = _LineRoutes()
 
 
 def _resolve(action: Op | FileEdit) -> tuple[Any, dict[str, Any]]:

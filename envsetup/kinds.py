@@ -34,7 +34,7 @@ class Field:
 
 @dataclass(frozen=True)
 class Op:
-    """Run a pyinfra operation, named ``module.function`` (``envsetup.ops`` for our own)."""
+    """Run a pyinfra operation, ``module.function`` of pyinfra.operations (or ``envsetup.ops``)."""
 
     name: str
     kwargs: dict[str, Any]
@@ -61,7 +61,44 @@ class Fetch:
     mode: str = "0644"
 
 
-Action = Op | FileEdit | Fetch
+@dataclass(frozen=True)
+class Unpack:
+    """Unpack a release archive into ``dest`` once its SHA-256 is proven.
+
+    ``source`` is an https:// URL or a file on this machine; the checksum is
+    ``sha256`` or the archive's line in the ``checksums`` list (a sha256sum.txt).
+    Paths in ``replace`` (under ``dest``) are removed first, so no stale file of
+    an older release stays. ``stamp`` on the target records what was unpacked:
+    the same source with every ``creates`` path present is a no-op.
+    """
+
+    source: str
+    dest: str
+    stamp: str
+    sha256: str | None = None
+    checksums: str | None = None
+    replace: tuple[str, ...] = ()
+    creates: tuple[str, ...] = ()
+
+
+class LineReader(Protocol):
+    """Reads a streamed command's output: progress to show, and the final verdict."""
+
+    def feed(self, line: str) -> str | None: ...  # progress text for the user, if any
+
+    def error(self) -> str | None: ...  # why it failed, once the command ended (None: fine)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Run ``run`` on the target unless ``unless`` succeeds; show its progress as it goes."""
+
+    run: str
+    unless: str | None
+    reader: Any  # Callable[[], LineReader]
+
+
+Action = Op | FileEdit | Fetch | Unpack | Stream
 
 
 @dataclass(frozen=True)

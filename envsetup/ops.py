@@ -357,3 +357,48 @@ def guarded_shell(run: str, creates: str | None = None, unless: str | None = Non
         host.noop("guard command succeeded")
         return
     yield StringCommand("sh", "-c", shlex.quote(run))
+
+
+class Unpacked(FactBase[str | None]):
+    """What an ``archive`` step last unpacked (its stamp), or None when a created path is gone."""
+
+    def command(self, stamp: str, paths: list[str]) -> str:
+        tests = "".join(f" && [ -e {shlex.quote(p)} ]" for p in paths)
+        quoted = shlex.quote(stamp)
+        return f"if [ -f {quoted} ]{tests}; then head -n 1 {quoted}; else echo absent; fi"
+
+    def process(self, output: list[str]) -> str | None:
+        return None if output[-1:] == ["absent"] or not output else output[-1]
+
+
+def decompressor(archive: str) -> str:
+    """tar's option for an archive's compression (``-I zstd`` works with tar before 1.31)."""
+    if archive.endswith((".tgz", ".tar.gz")):
+        return "-z"
+    if archive.endswith(".tar.zst"):
+        return "-I zstd"
+    if archive.endswith(".tar.xz"):
+        return "-J"
+    return ""
+
+
+@operation()
+def unpack_archive(
+    archive: str, dest: str, stamp: str, record: str, replace: list[str]
+) -> Iterator[Any]:
+    """Unpack a checked archive into ``dest`` (``replace`` paths removed first), then stamp it.
+
+    The archive was checked before upload; it is deleted once unpacked.
+    """
+    quoted = shlex.quote(archive)
+    removals = " ".join(shlex.quote(f"{dest.rstrip('/')}/{path}") for path in replace)
+    script = [f"mkdir -p {shlex.quote(dest)}"]
+    if removals:
+        script.append(f"rm -rf {removals}")
+    script += [
+        f"tar -x {decompressor(archive)} --no-same-owner -f {quoted} -C {shlex.quote(dest)}",
+        f"rm -f {quoted}",
+        f"mkdir -p {shlex.quote(stamp.rpartition('/')[0] or '/')}",
+        f"printf '%s\\n' {shlex.quote(record)} > {shlex.quote(stamp)}",
+    ]
+    yield StringCommand("sh", "-c", shlex.quote("set -e; " + "; ".join(script)))

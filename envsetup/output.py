@@ -35,7 +35,8 @@ def render_report(report: RunReport) -> str:
     out: list[str] = []
     for target in report.targets:
         out.append(f"{target.target}" + (f"  [{target.platform}]" if target.platform else ""))
-        if target.error:
+        out += [f"  ! {warning}" for warning in target.warnings]
+        if target.error and not target.recipes:
             out.append(f"  ✗ {target.error}")
             out.append("")
             continue
@@ -51,6 +52,8 @@ def render_report(report: RunReport) -> str:
             ]
         for step in target.steps:
             out += _step_details(step, report.command)
+        if target.error:
+            out.append(f"  ✗ {target.error}")
         out.append("")
     out.append(summary_line(report))
     if report.interrupted:
@@ -107,6 +110,9 @@ class LineProgress:
     def step_started(self, target: str, recipe: str, step: str) -> None:
         self.started[(target, recipe, step)] = time.monotonic()
 
+    def step_progress(self, target: str, recipe: str, step: str, text: str) -> None:
+        """Long steps (a model pull) report progress; logs get only the step's end."""
+
     def step_finished(self, target: str, recipe: str, step: StepReport) -> None:
         elapsed = time.monotonic() - self.started.pop((target, recipe, step.name), time.monotonic())
         verify = PLAIN_SYMBOL[step.verify] if step.checks else "-"
@@ -124,6 +130,7 @@ class TerminalProgress(LineProgress):
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         self._greenlet: Any = None
+        self.progress: dict[tuple[str, str, str], str] = {}
 
     def step_started(self, target: str, recipe: str, step: str) -> None:
         super().step_started(target, recipe, step)
@@ -142,12 +149,19 @@ class TerminalProgress(LineProgress):
                 more = f" (+{len(self.started) - 1} more)" if len(self.started) > 1 else ""
                 text = f"{self.FRAMES[frame % len(self.FRAMES)]} {target}: {step}{more} "
                 text += f"{time.monotonic() - since:.0f}s"
+                detail = self.progress.get((target, _recipe, step))
+                if detail:
+                    text += f"  {detail}"
                 self.stream.write(f"\r\x1b[2K{text}")
                 self.stream.flush()
                 frame += 1
             gevent.sleep(0.1)
 
+    def step_progress(self, target: str, recipe: str, step: str, text: str) -> None:
+        self.progress[(target, recipe, step)] = text
+
     def step_finished(self, target: str, recipe: str, step: StepReport) -> None:
+        self.progress.pop((target, recipe, step.name), None)
         self.stream.write("\r\x1b[2K")
         symbol = SYMBOL[step.verify] if step.checks else ("✗" if step.failed else "·")
         elapsed = time.monotonic() - self.started.pop((target, recipe, step.name), time.monotonic())

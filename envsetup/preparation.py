@@ -68,6 +68,7 @@ class PreparedStep:
     action: Action | None  # None: skipped by ``when``
     checks: list[PreparedCheck] = field(default_factory=list)
     notice: str | None = None
+    on_change: str | None = None  # rendered: run right after the step changed something
 
 
 def target_context(info: dict[str, str], assume_wsl: bool = False) -> dict[str, Any]:
@@ -111,7 +112,36 @@ def _prepare_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> Prepar
     except (ValueError, TemplateError) as exc:
         raise RecipeError(f"{step.where}: step '{step.name}': {exc}") from None
     notice = render_value(step.notice, context) if step.notice else None
-    return PreparedStep(step, kind.describe(args), action, checks, notice)
+    on_change = None
+    if step.on_change:
+        on_change = render_args({"run": step.on_change}, {"run": Field("shell")}, context)["run"]
+    return PreparedStep(step, kind.describe(args), action, checks, notice, on_change)
+
+
+def prepare_preflight(
+    recipe: Recipe, overrides: dict[str, Any], target: dict[str, Any]
+) -> list[PreparedCheck]:
+    """The recipe's preflight checks that apply to this target (``when``), rendered."""
+    context = {"target": target, **resolve_variables(recipe, overrides, target)}
+    try:
+        return [
+            _prepare_check(check, context)
+            for check in recipe.preflight
+            if check.when is None or evaluate(check.when, context)
+        ]
+    except (ValueError, TemplateError) as exc:
+        raise RecipeError(f"{recipe.name}: preflight: {exc}") from None
+
+
+def requirements_here(
+    recipe: Recipe, overrides: dict[str, Any], target: dict[str, Any]
+) -> list[str]:
+    """The recipes this one requires on this target (those whose ``when`` holds)."""
+    conditional = [r for r in recipe.requires if r.when is not None]
+    context: dict[str, Any] = {}
+    if conditional:
+        context = {"target": target, **resolve_variables(recipe, overrides, target)}
+    return [r.recipe for r in recipe.requires if r.when is None or evaluate(r.when, context)]
 
 
 def _prepare_check(check: Check, context: dict[str, Any]) -> PreparedCheck:

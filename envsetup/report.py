@@ -92,6 +92,7 @@ class TargetReport:
     error_exit: int = EXIT_OK
     recipes: list[RecipeReport] = field(default_factory=list)
     restarts: list[dict[str, str]] = field(default_factory=list)  # pending until these run
+    warnings: list[str] = field(default_factory=list)  # preflight checks marked warn that failed
 
     @property
     def steps(self) -> list[StepReport]:
@@ -156,6 +157,7 @@ class RunReport:
                     "platform": target.platform,
                     "error": target.error,
                     "restarts": target.restarts,
+                    "warnings": target.warnings,
                     "recipes": [
                         {"recipe": r.recipe, "steps": [s.as_json() for s in r.steps]}
                         for r in target.recipes

@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from envsetup.engine import Connection, Engine
-from envsetup.errors import EXIT_FAILED, EXIT_UNREACHABLE, EnvsetupError
+from envsetup.errors import EXIT_FAILED, EXIT_INVALID, EXIT_UNREACHABLE, EnvsetupError
 from envsetup.kinds import FileEdit, Op
 from envsetup.preparation import (
     STATE_DIR,
     PreparedStep,
     judge_all,
     prepare,
+    prepare_preflight,
     probe_commands,
     render_restart,
+    requirements_here,
     target_context,
 )
 from envsetup.report import RecipeReport, RunReport, StepReport, TargetReport
@@ -38,11 +40,16 @@ class Listener(Protocol):
 
     def step_started(self, target: str, recipe: str, step: str) -> None: ...
 
+    def step_progress(self, target: str, recipe: str, step: str, text: str) -> None: ...
+
     def step_finished(self, target: str, recipe: str, step: StepReport) -> None: ...
 
 
 class Silent:
     def step_started(self, target: str, recipe: str, step: str) -> None:
+        pass
+
+    def step_progress(self, target: str, recipe: str, step: str, text: str) -> None:
         pass
 
     def step_finished(self, target: str, recipe: str, step: StepReport) -> None:
@@ -53,7 +60,7 @@ class Silent:
 class Request:
     """One run: which recipes, with which variable values, on which targets."""
 
-    recipes: list[Recipe]
+    recipes: list[Recipe]  # requirements first (see catalog.load_with_requirements)
     overrides: dict[str, dict[str, Any]]
     targets: list[TargetSpec]
     inventory: str | None = None
@@ -63,6 +70,8 @@ class Request:
     assume_wsl: bool = False
     # set on Ctrl-C: the running step finishes, no further step starts
     interrupt: threading.Event = field(default_factory=threading.Event)
+    # the recipes asked for; None: all of ``recipes`` (the others are only required)
+    wanted: frozenset[str] | None = None
 
     def engine(self) -> Engine:
         return Engine(
@@ -121,14 +130,22 @@ def run_target(
     report = TargetReport(conn.name, platform=f"{info['pretty']} ({info['arch']})")
     target = target_context(info, request.assume_wsl)
     try:
-        for recipe in request.recipes:
+        needs = active_requirements(request, target)
+        recipes = [recipe for recipe in request.recipes if recipe.name in needs]
+        for recipe in recipes:
             check_platform(recipe, target, conn.name)
         prepared = [
             (recipe, prepare(recipe, mode, request.overrides.get(recipe.name, {}), target))
-            for recipe in request.recipes
+            for recipe in recipes
         ]
     except EnvsetupError as exc:
         report.error, report.error_exit = str(exc), exc.exit_code
+        return report
+    # a plan goes on after a refusal, to show what apply would do once it is fixed
+    refused = mode in ("plan", "apply") and not preflight(
+        engine, conn, request, recipes, target, report
+    )
+    if refused and mode == "apply":
         return report
 
     for recipe, steps in prepared:
@@ -139,7 +156,16 @@ def run_target(
             )
         )
     stop = False
+    pending: set[str] = set()
     for recipe_report, (recipe, steps) in zip(report.recipes, prepared):
+        waiting = sorted(needs[recipe.name] & pending)
+        if waiting and mode == "apply":
+            report.error = (
+                f"{recipe.name} was not applied: it needs {', '.join(waiting)}, which is pending "
+                "a restart (see the hints above). Restart, then run the same command again"
+            )
+            report.error_exit = EXIT_FAILED
+            break
         for step_report, prepared_step in zip(recipe_report.steps, steps):
             stop = stop or request.interrupt.is_set()
             if stop:
@@ -147,15 +173,71 @@ def run_target(
             if prepared_step.action is None:
                 step_report.status = "skipped"
                 continue
-            listener.step_started(conn.name, recipe.name, prepared_step.step.name)
-            stop = run_step(engine, conn, mode, prepared_step, step_report)
+            step_name = prepared_step.step.name
+            listener.step_started(conn.name, recipe.name, step_name)
+
+            def progress(text: str, recipe: str = recipe.name, step: str = step_name) -> None:
+                listener.step_progress(conn.name, recipe, step, text)
+
+            stop = run_step(engine, conn, mode, prepared_step, step_report, progress)
             listener.step_finished(conn.name, recipe.name, step_report)
         overrides = request.overrides.get(recipe.name, {})
-        if recipe.restart and any(s.verify == "pending" for s in recipe_report.steps):
-            report.restarts.append(render_restart(recipe, target, overrides))
+        if any(s.verify == "pending" for s in recipe_report.steps):
+            pending.add(recipe.name)
+            if recipe.restart:
+                report.restarts.append(render_restart(recipe, target, overrides))
         if not stop and mode in ("apply", "remove"):
             record_state(engine, conn, recipe.name, overrides, applied=mode == "apply")
     return report
+
+
+def active_requirements(request: Request, target: dict[str, Any]) -> dict[str, set[str]]:
+    """The recipes that run on this target, each with what it requires here.
+
+    The recipes asked for always run; a required one runs when a running recipe
+    requires it on this target (``requires: [{recipe, when}]``).
+    """
+    wanted = request.wanted or {recipe.name for recipe in request.recipes}
+    needs: dict[str, set[str]] = {}
+    for recipe in reversed(request.recipes):  # those that require come after what they need
+        if recipe.name in wanted or any(recipe.name in n for n in needs.values()):
+            overrides = request.overrides.get(recipe.name, {})
+            needs[recipe.name] = set(requirements_here(recipe, overrides, target))
+    return needs
+
+
+def preflight(
+    engine: Engine,
+    conn: Connection,
+    request: Request,
+    recipes: list[Recipe],
+    target: dict[str, Any],
+    report: TargetReport,
+) -> bool:
+    """Run the recipes' preflight checks in one round trip; False (and why) when refused."""
+    checks = [
+        (recipe, check)
+        for recipe in recipes
+        for check in prepare_preflight(recipe, request.overrides.get(recipe.name, {}), target)
+    ]
+    if not checks:
+        return True
+    results = engine.run_probes(conn, probe_commands([check for _, check in checks]))
+    verdicts = judge_all([check for _, check in checks], results)
+    refusals = []
+    for (recipe, check), verdict in zip(checks, verdicts):
+        if verdict.status != "failed":
+            continue
+        line = f"{recipe.name}: {verdict.description}: {verdict.detail}"
+        if check.check.warn:
+            report.warnings.append(line)
+        else:
+            refusals.append(line)
+    if refusals:
+        report.error = "refused: " + "; ".join(refusals) + ". Nothing was changed"
+        report.error_exit = EXIT_INVALID
+        return False
+    return True
 
 
 def record_state(
@@ -176,20 +258,34 @@ def record_state(
 
 
 def run_step(
-    engine: Engine, conn: Connection, mode: Mode, prepared: PreparedStep, report: StepReport
+    engine: Engine,
+    conn: Connection,
+    mode: Mode,
+    prepared: PreparedStep,
+    report: StepReport,
+    progress: Callable[[str], None] | None = None,
 ) -> bool:
     """Run one step and its checks; return True when the run must stop here."""
     if mode != "verify":
         assert prepared.action is not None
-        outcome = engine.run_action(conn, prepared.action, dry=mode == "plan")
+        outcome = engine.run_action(conn, prepared.action, dry=mode == "plan", progress=progress)
         if outcome.error:
             report.status, report.error = "failed", outcome.error
             return True
         if mode == "plan":
             report.status = "would change" if outcome.changed else "unchanged"
             report.diff = outcome.diff
+            if outcome.changed and prepared.on_change:
+                report.diff = (report.diff or "") + f"then run: {prepared.on_change}\n"
             return False
         report.status = "changed" if outcome.changed else "unchanged"
+        if outcome.changed and prepared.on_change:
+            then = Op("envsetup.ops.guarded_shell", {"run": prepared.on_change})
+            after = engine.run_action(conn, then, dry=False)
+            if after.error:
+                report.status = "failed"
+                report.error = f"changed, but `{prepared.on_change}` failed: {after.error}"
+                return True
     else:
         report.status = "unchanged"
     results = engine.run_probes(conn, probe_commands(prepared.checks))

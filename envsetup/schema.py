@@ -90,6 +90,19 @@ class Check:
     where: str
     pending_if: Check | None = None
     hint: str | None = None
+    when: str | None = None  # preflight only: an expression; the check runs when it is true
+    warn: bool = False  # preflight only: a failure warns instead of refusing
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Another recipe applied first, on the targets where ``when`` holds (always if None)."""
+
+    recipe: str
+    when: str | None = None
+
+    def __str__(self) -> str:
+        return self.recipe if self.when is None else f"{self.recipe} (when {self.when})"
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,7 @@ class Step:
     where: str
     when: str | None = None
     notice: str | None = None
+    on_change: str | None = None  # a shell command run right after the step changed something
 
 
 @dataclass(frozen=True)
@@ -114,10 +128,12 @@ class Recipe:
     path: Path
     platforms: tuple[Platform, ...]
     vars: dict[str, Var]
-    requires: tuple[str, ...]
+    requires: tuple[Requirement, ...]
     steps: tuple[Step, ...]
     remove: tuple[Step, ...]
     description: str = ""
+    # checks run on the target before apply or plan changes anything: a failure refuses
+    preflight: tuple[Check, ...] = ()
     min_envsetup_version: str | None = None
     restart: dict[str, str] | None = None  # {run, message}: what `apply --restart` runs
 
@@ -309,6 +325,7 @@ _TOP_KEYS = (
     "platforms",
     "vars",
     "requires",
+    "preflight",
     "steps",
     "remove",
     "restart",
@@ -324,7 +341,8 @@ _RESTART_FIELDS = {
     "run": Field("shell", required=True, doc="the command that restarts the target"),
     "message": Field("str", required=True, doc="printed before it runs"),
 }
-_STEP_COMMON = {"name", "verify", "when", "notice"}
+_STEP_COMMON = {"name", "verify", "when", "notice", "on_change"}
+_REQUIREMENT_FIELDS = {"recipe": Field("str", required=True), "when": Field("str")}
 
 
 def parse_recipe(text: str, path: Path) -> Recipe:
@@ -353,8 +371,12 @@ def parse_recipe(text: str, path: Path) -> Recipe:
     variables = _parse_vars(doc, data.get("vars") or {})
     known = set(variables) | {"target"}
     platforms = _parse_platforms(doc, data.get("platforms", []))
-    requires = data.get("requires") or []
-    _check_field(doc, ("requires",), Field("str_list"), requires)
+    requires = _parse_requires(doc, data.get("requires") or [], known)
+    preflight = _parse_checks(doc, ("preflight",), data.get("preflight") or [], preflight=True)
+    _check_templates(doc, ("preflight",), data.get("preflight") or [], known)
+    for index, check in enumerate(preflight):
+        if check.when is not None:
+            _check_templates(doc, ("preflight", index, "when"), "{{ " + check.when + " }}", known)
     steps = _parse_steps(doc, "steps", data["steps"], known, verify_required=True)
     remove = _parse_steps(doc, "remove", data.get("remove") or [], known, verify_required=False)
     restart = None
@@ -368,7 +390,8 @@ def parse_recipe(text: str, path: Path) -> Recipe:
         path=path,
         platforms=platforms,
         vars=variables,
-        requires=tuple(requires),
+        requires=requires,
+        preflight=preflight,
         steps=steps,
         remove=remove,
         min_envsetup_version=data.get("min_envsetup_version"),
@@ -437,6 +460,22 @@ def _parse_vars(doc: Document, raw: Any) -> dict[str, Var]:
     return out
 
 
+def _parse_requires(doc: Document, raw: Any, known: set[str]) -> tuple[Requirement, ...]:
+    if not isinstance(raw, list):
+        raise doc.error(("requires",), f"must be a list, got {_type_name(raw)}")
+    out = []
+    for index, item in enumerate(raw):
+        path: Path_ = ("requires", index)
+        if isinstance(item, str):
+            out.append(Requirement(item))
+            continue
+        args = _check_mapping(doc, path, item, _REQUIREMENT_FIELDS, "a requirement")
+        if args["when"] is not None:
+            _check_templates(doc, (*path, "when"), "{{ " + args["when"] + " }}", known)
+        out.append(Requirement(args["recipe"], args["when"]))
+    return tuple(out)
+
+
 def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
     if not isinstance(raw, list):
         raise doc.error(("platforms",), f"must be a list, got {_type_name(raw)}")
@@ -487,6 +526,8 @@ def _parse_steps(
         for key in ("name", "when", "notice"):
             if key in item:
                 _check_field(doc, (*path, key), Field("str"), item[key])
+        if "on_change" in item:
+            _check_field(doc, (*path, "on_change"), Field("shell"), item["on_change"])
         kind = kinds[0]
         args = _check_mapping(doc, (*path, kind), item[kind], STEP_KINDS[kind].fields, kind)
         if verify_required and "verify" not in item:
@@ -497,20 +538,38 @@ def _parse_steps(
         if when is not None:
             _check_templates(doc, (*path, "when"), "{{ " + when + " }}", known)
         steps.append(
-            Step(item["name"], kind, args, checks, doc.where(path), when, item.get("notice"))
+            Step(
+                item["name"],
+                kind,
+                args,
+                checks,
+                doc.where(path),
+                when,
+                item.get("notice"),
+                item.get("on_change"),
+            )
         )
     return tuple(steps)
 
 
-def _parse_checks(doc: Document, path: Path_, raw: Any) -> tuple[Check, ...]:
+def _parse_checks(
+    doc: Document, path: Path_, raw: Any, preflight: bool = False
+) -> tuple[Check, ...]:
     if not isinstance(raw, list):
         raise doc.error(path, f"must be a list of checks, got {_type_name(raw)}")
-    return tuple(_parse_check(doc, (*path, index), item) for index, item in enumerate(raw))
+    return tuple(
+        _parse_check(doc, (*path, index), item, preflight=preflight)
+        for index, item in enumerate(raw)
+    )
 
 
-def _parse_check(doc: Document, path: Path_, item: Any, nested: bool = False) -> Check:
+def _parse_check(
+    doc: Document, path: Path_, item: Any, nested: bool = False, preflight: bool = False
+) -> Check:
     kinds = ", ".join(sorted(CHECK_KINDS))
     extras = set() if nested else {"pending_if", "hint"}
+    if preflight:
+        extras |= {"when", "warn"}
     if not isinstance(item, dict):
         raise doc.error(path, f"a check is a mapping with one kind ({kinds})")
     named = [key for key in item if key not in extras]
@@ -532,7 +591,11 @@ def _parse_check(doc: Document, path: Path_, item: Any, nested: bool = False) ->
     hint = item.get("hint")
     if hint is not None:
         _check_field(doc, (*path, "hint"), Field("str"), hint)
-    return Check(kind, args, doc.where(path), pending_if, hint)
+    when, warn = item.get("when"), item.get("warn", False)
+    if when is not None:
+        _check_field(doc, (*path, "when"), Field("str"), when)
+    _check_field(doc, (*path, "warn"), Field("bool"), warn)
+    return Check(kind, args, doc.where(path), pending_if, hint, when, warn)
 
 
 # ---------------------------------------------------------------------------

@@ -7,12 +7,24 @@ from __future__ import annotations
 
 from envsetup.checks.command import CommandCheck
 from envsetup.checks.file import FileCheck
+from envsetup.checks.http import HttpCheck
 from envsetup.checks.ini import IniCheck
 from envsetup.checks.login_env import LoginEnvCheck
 from envsetup.checks.package import PackageCheck
+from envsetup.checks.resources import DiskCheck, MemoryCheck
 from envsetup.checks.version import VersionCheck
 
 CHECK_KINDS = {
     kind.name: kind
-    for kind in (CommandCheck, VersionCheck, FileCheck, PackageCheck, LoginEnvCheck, IniCheck)
+    for kind in (
+        CommandCheck,
+        VersionCheck,
+        FileCheck,
+        PackageCheck,
+        LoginEnvCheck,
+        IniCheck,
+        HttpCheck,
+        DiskCheck,
+        MemoryCheck,
+    )
 }

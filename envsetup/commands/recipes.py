@@ -51,7 +51,7 @@ def describe_recipe(recipe: Recipe) -> dict[str, Any]:
         "description": recipe.description,
         "path": display_path(recipe.path),
         "platforms": [str(p) for p in recipe.platforms],
-        "requires": list(recipe.requires),
+        "requires": [str(r) for r in recipe.requires],
         "vars": {
             name: {
                 "type": var.type,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from envsetup.catalog import load_recipe, load_with_requirements
+from envsetup.catalog import load_recipe, load_requested
 from envsetup.errors import UsageError
 from envsetup.report import RunReport
 from envsetup.runner import Listener, Mode, Request, run, run_commands
@@ -34,9 +34,11 @@ def build_request(
         raise UsageError(f"inventory file {inventory} does not exist")
     if mode == "remove" and len(recipes) != 1:
         raise UsageError("remove takes exactly one recipe")
-    loaded = (
-        [load_recipe(recipes[0])] if mode == "remove" else load_with_requirements(list(recipes))
-    )
+    if mode == "remove":
+        loaded = [load_recipe(recipes[0])]
+        wanted = frozenset({loaded[0].name})
+    else:
+        loaded, wanted = load_requested(list(recipes))
     overrides = resolve_overrides(loaded, parse_assignments(assignments))
     if purge:
         if "purge" not in loaded[0].vars:
@@ -44,7 +46,15 @@ def build_request(
         overrides[loaded[0].name]["purge"] = True
     specs = [parse_target(t) for t in targets] or ([] if inventory else [TargetSpec("@local")])
     return Request(
-        loaded, overrides, specs, inventory, sudo_password, ask_password, verbose, assume_wsl
+        loaded,
+        overrides,
+        specs,
+        inventory,
+        sudo_password,
+        ask_password,
+        verbose,
+        assume_wsl,
+        wanted=wanted,
     )
 
 

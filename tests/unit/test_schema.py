@@ -67,13 +67,15 @@ def test_valid_recipe_parses() -> None:
         (
             VALID + "colour: blue\n",
             "/r/recipe.yaml:14: colour: unknown key 'colour' (expected one of: name, summary, "
-            "description, min_envsetup_version, platforms, vars, requires, steps, remove, restart)",
+            "description, min_envsetup_version, platforms, vars, requires, preflight, steps, "
+            "remove, restart)",
         ),
         (
             VALID.replace("env_file:", "env_fil:"),
             "/r/recipe.yaml:11: steps[0].env_fil: unknown key 'env_fil' (step kinds: "
-            "alternatives, apt, download, env_file, ini, pip, shell, template, venv; other "
-            "keys: name, notice, verify, when)",
+            "alternatives, apt, archive, download, env_file, group, ini, ollama_pull, pip, "
+            "service, shell, template, user, venv; other keys: name, notice, on_change, "
+            "verify, when)",
         ),
         (
             VALID.replace(

@@ -1,0 +1,153 @@
+"""ollama-llama3 on real Debian 12 roots.
+
+No Ollama release or model can be downloaded here, so the archive is a TEST FIXTURE
+built by tests/fixtures/ollama/build_archive.py: Ollama's layout (bin/ollama,
+lib/ollama/) around a stand-in program that speaks the API subset envsetup uses,
+plus a sha256sum.txt. Everything else is real: the checksum check, unpacking,
+the system user, the unit under systemd as PID 1 (a booted root reached over SSH),
+the streamed pull, the verify checks, and remove.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import run_json, steps_by_name
+from tests.integration.roots import DebianRoot, booted_root, write_ssh_alias
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "ollama"))
+from build_archive import build  # noqa: E402  (a fixture module, not a package)
+
+VERSION = "0.12.6"
+RELEASE = f"https://github.com/ollama/ollama/releases/download/v{VERSION}"
+INSTALLED = ("/usr/local/bin/ollama", "/usr/local/lib/ollama", "/etc/systemd/system/ollama.service")
+
+
+def inside(home: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """Run a command in the booted root over SSH (a chroot would not see its systemd)."""
+    config = str(home / ".ssh" / "config")
+    return subprocess.run(
+        ["ssh", "-F", config, "ollama-box", command], capture_output=True, text=True, timeout=60
+    )
+
+
+def statuses(doc: dict) -> dict[str, tuple[str, str | None]]:
+    return {name: (s["status"], s["verify"]) for name, s in steps_by_name(doc).items()}
+
+
+def test_booted_root_apply_verify_reapply_remove(
+    tmp_path: Path, keypair: tuple[Path, str], isolated_home: Path
+) -> None:
+    key, public = keypair
+    archive = build(tmp_path / "release", VERSION)
+    with booted_root(tmp_path / "booted", public) as root:
+        # the stand-in is a Python program: the fixture needs python3 in the root
+        root.run("apt-get update -qq && apt-get install -y -qq python3-minimal >/dev/null")
+        root.add_user("dev", "dev-password", public, sudo_nopasswd=True)
+        write_ssh_alias(isolated_home, "ollama-box", root.port, "root", key)
+        args = ("-t", "ollama-box", "--set", f"archive={archive}", "--set", "user=dev")
+
+        code, doc, _ = run_json("apply", "ollama-llama3", *args)
+        assert code == 0, json.dumps(doc, indent=1)
+        assert all(verify == "ok" for _, verify in statuses(doc).values() if verify), doc
+        pulled = steps_by_name(doc)["The model, pulled"]
+        assert pulled["status"] == "changed"
+        assert [c["detail"] for c in pulled["checks"]] == [
+            "models[].name: llama3:latest",
+            "response: Hello",
+        ]
+        assert inside(isolated_home, "systemctl is-active ollama.service").stdout == "active\n"
+        assert inside(isolated_home, "systemctl is-enabled ollama.service").stdout == "enabled\n"
+        main_pid = inside(isolated_home, "systemctl show -p MainPID --value ollama.service")
+        owner = inside(isolated_home, f"ps -o user= -p {main_pid.stdout.strip()}").stdout
+        assert owner.strip() == "ollama"
+        assert "ollama" in root.run("id -nG dev").stdout.split()
+        owner = root.run("stat -c %U /usr/share/ollama/.ollama/models/blobs").stdout.strip()
+        assert owner == "ollama"  # the service (User=ollama) wrote the model
+        unit = root.file("/etc/systemd/system/ollama.service").read_text()
+        assert 'Environment="OLLAMA_HOST=127.0.0.1:11434"' in unit
+        assert "OLLAMA_MODELS" not in unit
+        analyzed = inside(isolated_home, "systemd-analyze verify /etc/systemd/system/ollama.service")
+        assert (analyzed.returncode, analyzed.stderr) == (0, "")
+
+        code, doc, _ = run_json("apply", "ollama-llama3", *args)
+        assert (code, doc["changed"]) == (0, 0), doc
+        assert all(verify == "ok" for _, verify in statuses(doc).values() if verify)
+
+        # the plan for the default variables shows the real release and its checksum step
+        code, doc, _ = run_json("plan", "ollama-llama3", "-t", "ollama-box")
+        assert code == 0, doc
+        release = steps_by_name(doc)["The Ollama release, checksum-verified"]
+        assert release["status"] == "would change"
+        assert release["diff"].splitlines()[:2] == [
+            f"fetch {RELEASE}/ollama-linux-amd64.tgz",
+            f"check its SHA-256 against {RELEASE}/sha256sum.txt before anything is unpacked",
+        ]
+
+        code, doc, _ = run_json("remove", "ollama-llama3", *args)
+        assert code == 0, doc
+        for path in INSTALLED:
+            assert not root.file(path).exists(), path
+        assert root.run("getent passwd ollama", check=False).returncode == 2
+        assert root.run("getent group ollama", check=False).returncode == 2
+        assert inside(isolated_home, "systemctl is-active ollama.service").stdout == "inactive\n"
+        assert root.file("/usr/share/ollama/.ollama/models/manifests").is_dir()  # kept
+
+        code, doc, _ = run_json("remove", "ollama-llama3", *args, "--purge")
+        assert code == 0, doc
+        assert not root.file("/usr/share/ollama").exists()
+
+        # a corrupted archive: refused before anything is unpacked
+        with open(archive, "ab") as file:
+            file.write(b"tampered")
+        code, doc, _ = run_json("apply", "ollama-llama3", *args)
+        assert code == 1
+        error = steps_by_name(doc)["The Ollama release, checksum-verified"]["error"]
+        assert f"checksum mismatch for {archive}" in error
+        assert "nothing was installed" in error
+        for path in INSTALLED:
+            assert not root.file(path).exists(), path
+        assert not list(root.file("/var/cache/envsetup").glob("ollama*"))
+
+
+def test_refused_without_systemd_as_pid1(bookworm: DebianRoot, tmp_path: Path) -> None:
+    archive = build(tmp_path / "release", VERSION)
+    before = bookworm.digest("/var/lib/dpkg/status", "/etc/passwd", "/etc/group")
+    target = ("-t", f"@chroot{bookworm.path}", "--set", f"archive={archive}")
+    code, doc, _ = run_json("apply", "ollama-llama3", *target)
+    assert code == 2, doc
+    error = doc["targets"][0]["error"]
+    assert error.startswith("refused: ollama-llama3: ")
+    assert "systemd is not PID 1 here" in error
+    assert error.endswith("Nothing was changed")
+    assert bookworm.digest("/var/lib/dpkg/status", "/etc/passwd", "/etc/group") == before
+    assert not bookworm.file("/usr/local/bin/ollama").exists()
+
+    # the plan still shows every step, and says apply would refuse
+    code, doc, _ = run_json("plan", "ollama-llama3", *target)
+    assert code == 2
+    assert "systemd is not PID 1 here" in doc["targets"][0]["error"]
+    assert len(steps_by_name(doc)) == 10
+
+
+def test_wsl_applies_wsl_systemd_first_and_stops_while_it_is_pending(
+    bookworm: DebianRoot, tmp_path: Path
+) -> None:
+    """A WSL root (--assume-wsl) without systemd yet: wsl-systemd runs, ollama waits."""
+    archive = build(tmp_path / "release", VERSION)
+    target = ("-t", f"@chroot{bookworm.path}", "--assume-wsl", "--set", f"archive={archive}")
+    code, doc, _ = run_json("apply", "ollama-llama3", *target)
+    assert code == 1, doc
+    report = doc["targets"][0]
+    assert [r["recipe"] for r in report["recipes"]] == ["wsl-systemd", "ollama-llama3"]
+    assert report["error"].startswith(
+        "ollama-llama3 was not applied: it needs wsl-systemd, which is pending a restart"
+    )
+    assert report["restarts"][0]["run"] == "wsl.exe --terminate '<distro>'"
+    ollama_steps = report["recipes"][1]["steps"]
+    assert {step["status"] for step in ollama_steps} == {"not run"}
+    assert "systemd=true" in bookworm.file("/etc/wsl.conf").read_text()
+    assert not bookworm.file("/usr/local/bin/ollama").exists()
