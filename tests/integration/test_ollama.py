@@ -70,7 +70,8 @@ def test_booted_root_apply_verify_reapply_remove(
         unit = root.file("/etc/systemd/system/ollama.service").read_text()
         assert 'Environment="OLLAMA_HOST=127.0.0.1:11434"' in unit
         assert "OLLAMA_MODELS" not in unit
-        analyzed = inside(isolated_home, "systemd-analyze verify /etc/systemd/system/ollama.service")
+        unit_path = "/etc/systemd/system/ollama.service"
+        analyzed = inside(isolated_home, f"systemd-analyze verify {unit_path}")
         assert (analyzed.returncode, analyzed.stderr) == (0, "")
 
         code, doc, _ = run_json("apply", "ollama-llama3", *args)

@@ -32,7 +32,8 @@ def test_unknown_recipe_exit_2_with_fix() -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         "envsetup: error: unknown recipe 'no-such-recipe'\n"
-        "Fix: available: hf-transformers, ubuntu-java17, wsl-systemd (see `envsetup list`)\n"
+        "Fix: available: hf-transformers, ollama-llama3, ubuntu-java17, wsl-systemd "
+        "(see `envsetup list`)\n"
     )
     assert result.stdout == ""
 
