@@ -42,8 +42,10 @@ def main() -> None:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"doctor: median {result['median_s']} s, max {result['max_s']} s over {args.runs} runs "
-          f"(goal < 1 s) -> {args.out}")
+    print(
+        f"doctor: median {result['median_s']} s, max {result['max_s']} s over {args.runs} runs "
+        f"(goal < 1 s) -> {args.out}"
+    )
 
 
 if __name__ == "__main__":

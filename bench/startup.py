@@ -41,13 +41,21 @@ def main() -> None:
         "envsetup list": [args.envsetup, "list"],
     }.items():
         times = timed(argv, args.runs)
-        results[name] = {"median_s": round(statistics.median(times), 3),
-                         "max_s": round(max(times), 3)}
-        print(f"{name:<16} median {results[name]['median_s']:.3f} s, "
-              f"max {results[name]['max_s']:.3f} s ({args.runs} runs)")
-    doc = {"benchmark": "startup", "date": time.strftime("%Y-%m-%d"),
-           "machine": f"{platform.node()} {platform.machine()}, {platform.python_version()}",
-           "goal_s": 0.150, "results": results}
+        results[name] = {
+            "median_s": round(statistics.median(times), 3),
+            "max_s": round(max(times), 3),
+        }
+        print(
+            f"{name:<16} median {results[name]['median_s']:.3f} s, "
+            f"max {results[name]['max_s']:.3f} s ({args.runs} runs)"
+        )
+    doc = {
+        "benchmark": "startup",
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.node()} {platform.machine()}, {platform.python_version()}",
+        "goal_s": 0.150,
+        "results": results,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=2) + "\n")
 

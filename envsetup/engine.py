@@ -105,6 +105,10 @@ class Engine:
         else:
             inventory = Inventory(([(t.name, t.data) for t in targets], {}))
         self.state = _State(inventory, Config(CONNECT_TIMEOUT=10, FAIL_PERCENT=None))
+        # pyinfra's state context is one global, not per greenlet: set it for the whole
+        # run, so that hosts running concurrently never see it reset by another host's
+        # ``ctx_state.use`` ending (ctx_host is per greenlet already)
+        ctx_state.set(self.state)
 
     # -- connecting -------------------------------------------------------
 
@@ -167,6 +171,8 @@ class Engine:
         for host in list(self.state.activated_hosts):
             with contextlib.suppress(Exception):  # best effort on the way out
                 host.disconnect()
+        if ctx_state.get() is self.state:
+            ctx_state.reset()
 
     # -- running ----------------------------------------------------------
 

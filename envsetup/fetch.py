@@ -10,8 +10,6 @@ import hashlib
 import os
 import re
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -35,6 +33,9 @@ def fetch(url: str, sha256: str, timeout: float = 60) -> Path:
 
     On any failure the partial file is removed and FetchError says what happened.
     """
+    import urllib.error  # only when downloading: keeps start-up fast
+    import urllib.request
+
     check_source(url, sha256)
     handle, name = tempfile.mkstemp(prefix="envsetup-download-")
     path = Path(name)
@@ -89,6 +90,9 @@ def check_location(location: str) -> None:
 
 def read_small(location: str, limit: int = 1 << 20, timeout: float = 60) -> str:
     """The text of a small file (a checksum list) from an https:// URL or a local path."""
+    import urllib.error
+    import urllib.request
+
     check_location(location)
     try:
         if not is_url(location):

@@ -1,0 +1,142 @@
+"""envsetup against a raw pyinfra deploy and ansible-playbook: a converged no-op run of
+"OpenJDK 17 + JAVA_HOME + java -version" over SSH to a Debian 12 root on loopback.
+
+Usage (as root): python bench/compare.py [--rounds 7] [--out bench/results/compare.json]
+
+The three run side by side in one process, alternating their order every round
+(A B C, C B A, ...), after one warm-up run each. ansible-core is installed from PyPI
+into its own venv (/var/tmp/envsetup-bench/ansible-venv). Goals (issue 8): envsetup
+at most 0.8x pyinfra's wall time and at most 0.3x ansible-playbook's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from java_root import REPO, JavaRoot, envsetup_command, java_root
+
+HERE = Path(__file__).parent
+ANSIBLE_VENV = Path("/var/tmp/envsetup-bench/ansible-venv")
+
+
+def ansible_playbook() -> tuple[str, str]:
+    """The ansible-playbook of the benchmark's own venv, and ansible-core's version."""
+    binary = ANSIBLE_VENV / "bin" / "ansible-playbook"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(ANSIBLE_VENV)], check=True)
+        subprocess.run(
+            [str(ANSIBLE_VENV / "bin" / "pip"), "install", "-q", "ansible-core"], check=True
+        )
+    version = subprocess.run(
+        [
+            str(ANSIBLE_VENV / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m; print(m.version('ansible-core'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return str(binary), version
+
+
+def contenders(bench: JavaRoot, workdir: Path) -> dict[str, dict]:
+    java_home = next(
+        line
+        for line in bench.root.file("/etc/environment").read_text().splitlines()
+        if line.startswith("JAVA_HOME=")
+    )
+    inventory = workdir / "inventory.ini"
+    inventory.write_text(
+        f"bench-1 ansible_host=127.0.0.1 ansible_port={bench.ports[0]} ansible_user=root "
+        f"ansible_ssh_private_key_file={bench.key} ansible_python_interpreter=/usr/bin/python3 "
+        "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n"
+    )
+    playbook, _ = ansible_playbook()
+    pyinfra = str(Path(sys.executable).with_name("pyinfra"))
+    env = bench.env | {"BENCH_JAVA_HOME_LINE": java_home, "ANSIBLE_HOST_KEY_CHECKING": "False"}
+    return {
+        "envsetup": {
+            "argv": [*envsetup_command(), "apply", "ubuntu-java17", "-t", "bench-1", "--json"],
+            "env": env,
+        },
+        "pyinfra": {
+            "argv": [pyinfra, "-y", "bench-1", str(HERE / "contenders" / "java17_deploy.py")],
+            "env": env,
+        },
+        "ansible": {
+            "argv": [
+                playbook,
+                "-i",
+                str(inventory),
+                str(HERE / "contenders" / "java17_playbook.yml"),
+                "-e",
+                json.dumps({"java_home_line": java_home}),
+            ],
+            "env": env,
+        },
+    }
+
+
+def run_once(spec: dict) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(spec["argv"], env=spec["env"], capture_output=True, text=True, cwd=REPO)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(
+            f"{spec['argv'][0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
+    if spec["argv"][-1] == "--json" and json.loads(done.stdout)["changed"] != 0:
+        raise SystemExit("envsetup changed something on a converged root")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--out", default=str(HERE / "results" / "compare.json"))
+    args = parser.parse_args()
+    _, ansible_version = ansible_playbook()
+    with java_root() as bench:
+        specs = contenders(bench, bench.home)
+        for spec in specs.values():
+            run_once(spec)  # warm-up: caches, host keys, pyc files
+        times: dict[str, list[float]] = {name: [] for name in specs}
+        order = list(specs)
+        for round_ in range(args.rounds):
+            for name in order if round_ % 2 == 0 else list(reversed(order)):
+                times[name].append(run_once(specs[name]))
+            print(
+                f"round {round_ + 1}: " + ", ".join(f"{n} {t[-1]:.2f}s" for n, t in times.items()),
+                file=sys.stderr,
+            )
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.node()}: {platform.platform()}, {__import__('os').cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "ansible_core": ansible_version,
+        "rounds": args.rounds,
+        "seconds": times,
+        "median_s": medians,
+        "ratio_envsetup_to_pyinfra": medians["envsetup"] / medians["pyinfra"],
+        "ratio_envsetup_to_ansible": medians["envsetup"] / medians["ansible"],
+        "goals": {"vs_pyinfra": 0.8, "vs_ansible": 0.3},
+    }
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    for name, median in medians.items():
+        low, high = min(times[name]), max(times[name])
+        print(f"{name:9} median {median:.3f} s  (min {low:.3f}, max {high:.3f})")
+    print(f"envsetup / pyinfra = {result['ratio_envsetup_to_pyinfra']:.2f} (goal <= 0.8)")
+    print(f"envsetup / ansible = {result['ratio_envsetup_to_ansible']:.2f} (goal <= 0.3)")
+
+
+if __name__ == "__main__":
+    main()
