@@ -24,7 +24,6 @@ from tests.integration.roots import (  # noqa: E402
     DebianRoot,
     free_port,
     make_keypair,
-    wait_for_port,
     write_ssh_alias,
 )
 
@@ -48,26 +47,7 @@ class JavaRoot:
         """Up to ``count`` sshd instances serving this root, each with an alias; the aliases."""
         while len(self.ports) < count:
             port = free_port()
-            self.extra_sshd.append(
-                subprocess.Popen(
-                    [
-                        "chroot",
-                        str(self.root.path),
-                        "/usr/sbin/sshd",
-                        "-D",
-                        "-e",
-                        "-o",
-                        f"ListenAddress=127.0.0.1:{port}",
-                        "-o",
-                        "PermitRootLogin=prohibit-password",
-                        "-o",
-                        "UsePAM=yes",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            wait_for_port(port)
+            self.extra_sshd.append(self.root.spawn_sshd(port))
             self.ports.append(port)
             write_ssh_alias(self.home, self.alias(len(self.ports)), port, "root", self.key)
         return [self.alias(i + 1) for i in range(count)]

@@ -129,8 +129,13 @@ class DebianRoot:
         ssh_dir.mkdir(mode=0o700, exist_ok=True)
         (ssh_dir / "authorized_keys").write_text(public_key)
         (ssh_dir / "authorized_keys").chmod(0o600)
+        self.sshd = self.spawn_sshd(port)
+        return port
+
+    def spawn_sshd(self, port: int) -> subprocess.Popen[bytes]:
+        """One more sshd of this root on a loopback port, listening when this returns."""
         self.file("/run/sshd").mkdir(parents=True, exist_ok=True)
-        self.sshd = subprocess.Popen(
+        sshd = subprocess.Popen(
             [
                 "chroot",
                 str(self.path),
@@ -148,7 +153,7 @@ class DebianRoot:
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(port)
-        return port
+        return sshd
 
     def stop_sshd(self) -> None:
         if self.sshd is None:
