@@ -7,23 +7,64 @@ import re
 
 def split_batch(output: str, marker: str) -> dict[int, tuple[int, str]]:
     """Split the output of a batch of checks into {index: (status, output)}."""
-    results: dict[int, tuple[int, str]] = {}
+    return {
+        index: (status, "\n".join(lines))
+        for index, (status, lines) in split_lines(output.split("\n"), marker).items()
+    }
+
+
+def split_lines(lines: list[str], marker: str) -> dict[int, tuple[int, list[str]]]:
+    """Split a batch's output lines into {index: (status, the lines that command printed)}.
+
+    Each command's output is followed by a newline and its marker line, so an
+    output that ended with a newline leaves one empty line before the marker.
+    """
+    results: dict[int, tuple[int, list[str]]] = {}
     pattern = re.compile(rf"^{re.escape(marker)} (\d+) (\d+)$")
     chunk: list[str] = []
-    for line in output.split("\n"):
+    for line in lines:
         match = pattern.match(line)
         if match:
-            text = "\n".join(chunk)
-            results[int(match.group(1))] = (int(match.group(2)), text.removesuffix("\n"))
+            if chunk and chunk[-1] == "":
+                chunk.pop()
+            results[int(match.group(1))] = (int(match.group(2)), chunk)
             chunk = []
         else:
             chunk.append(line)
     return results
 
 
-def batch_script(commands: list[str], marker: str) -> str:
-    """One shell script that runs every check and marks where each one's output ends."""
-    parts = []
-    for index, command in enumerate(commands):
-        parts.append(f"( {command}\n) </dev/null 2>&1; printf '\\n{marker} {index} %d\\n' $?")
-    return "\n".join(parts)
+def batch_script(commands: list[str], marker: str, parallel: bool = True) -> str:
+    """One shell script that runs every check and marks where each one's output ends.
+
+    With ``parallel`` the commands run at the same time (they only read), each into
+    its own file of a temporary directory, and their outputs are printed in order;
+    where no temporary directory can be made they run one after the other.
+    """
+    functions = [f"envsetup_probe_{i}() (\n{command}\n)" for i, command in enumerate(commands)]
+    mark = f"printf '\\n{marker} %d %d\\n'"
+    one_by_one = "\n".join(
+        f"envsetup_probe_{i} </dev/null 2>&1; {mark} {i} $?" for i in range(len(commands))
+    )
+    if not parallel or len(commands) < 2:
+        return "\n".join([*functions, one_by_one])
+    indexes = " ".join(str(i) for i in range(len(commands)))
+    start = "\n".join(
+        f'{{ envsetup_probe_{i} </dev/null >"$d/{i}" 2>&1; echo $? >"$d/{i}.rc"; }} &'
+        for i in range(len(commands))
+    )
+    return "\n".join(
+        [
+            *functions,
+            "if d=$(mktemp -d 2>/dev/null); then",
+            start,
+            "wait",
+            f"for i in {indexes}; do",
+            f'  cat "$d/$i"; rc=$(cat "$d/$i.rc" 2>/dev/null); {mark} "$i" "${{rc:-255}}"',
+            "done",
+            'rm -rf "$d"',
+            "else",
+            one_by_one,
+            "fi",
+        ]
+    )

@@ -109,12 +109,13 @@ def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunRe
 def run_commands(
     request: Request, commands: dict[str, list[str]]
 ) -> dict[str, list[tuple[int, str]]]:
-    """Run shell commands on named targets; return (exit status, output) for each."""
+    """Run shell commands on named targets, in order; return (exit status, output) for each."""
     engine = request.engine()
     try:
         connections, _ = engine.connect()
         chosen = [conn for conn in connections if conn.name in commands]
-        results = engine.each(chosen, lambda c: engine.run_probes(c, commands[c.name]))
+        # in order: unlike checks, these change things (restart commands)
+        results = engine.each(chosen, lambda c: engine.run_probes(c, commands[c.name], False))
     finally:
         engine.close()
     return {
@@ -155,6 +156,13 @@ def run_target(
                 [StepReport(p.step.name, p.description, notice=p.notice) for p in steps],
             )
         )
+    if mode != "verify":
+        actions = [p.action for _, steps in prepared for p in steps if p.action is not None]
+        if mode != "plan":
+            overrides = request.overrides
+            actions += [state_action(r.name, overrides.get(r.name, {}), mode) for r in recipes]
+        engine.prefetch(conn, actions)
+    held = HeldChecks(engine, conn, listener, mode)
     stop = False
     pending: set[str] = set()
     for recipe_report, (recipe, steps) in zip(report.recipes, prepared):
@@ -179,15 +187,15 @@ def run_target(
             def progress(text: str, recipe: str = recipe.name, step: str = step_name) -> None:
                 listener.step_progress(conn.name, recipe, step, text)
 
-            stop = run_step(engine, conn, mode, prepared_step, step_report, progress)
-            listener.step_finished(conn.name, recipe.name, step_report)
+            stop = run_step(held, recipe.name, prepared_step, step_report, progress)
+        stop = not held.flush() or stop
         overrides = request.overrides.get(recipe.name, {})
         if any(s.verify == "pending" for s in recipe_report.steps):
             pending.add(recipe.name)
             if recipe.restart:
                 report.restarts.append(render_restart(recipe, target, overrides))
         if not stop and mode in ("apply", "remove"):
-            record_state(engine, conn, recipe.name, overrides, applied=mode == "apply")
+            engine.run_action(conn, state_action(recipe.name, overrides, mode), dry=False)
     return report
 
 
@@ -240,54 +248,104 @@ def preflight(
     return True
 
 
-def record_state(
-    engine: Engine, conn: Connection, recipe: str, overrides: dict[str, Any], applied: bool
-) -> None:
-    """Remember on the target which recipes are applied (for ``doctor``); idempotent."""
+def state_action(recipe: str, overrides: dict[str, Any], mode: Mode) -> FileEdit | Op:
+    """What records on the target that a recipe is applied (for ``doctor``), or not."""
     path = f"{STATE_DIR}/{recipe}.json"
-    if applied:
+    if mode == "apply":
         content = json.dumps({"recipe": recipe, "vars": overrides}, sort_keys=True) + "\n"
-        engine.run_action(conn, FileEdit(path, lambda _old: content, mode="0644"), dry=False)
-    else:
-        quoted = shlex.quote(path)
-        action = Op(
-            "envsetup.ops.guarded_shell",
-            {"run": f"rm -f {quoted}", "unless": f"test ! -e {quoted}"},
-        )
-        engine.run_action(conn, action, dry=False)
+        return FileEdit(path, lambda _old: content, mode="0644")
+    quoted = shlex.quote(path)
+    return Op(
+        "envsetup.ops.guarded_shell", {"run": f"rm -f {quoted}", "unless": f"test ! -e {quoted}"}
+    )
+
+
+class HeldChecks:
+    """The checks of steps that changed nothing, held back to run in one batch.
+
+    Running them later is the same as running them right after each step as long
+    as nothing changes in between, so they run right before the next change
+    (``before_change``) and at the end of each recipe. A step that changed
+    something has its checks run at once. Results are reported in step order.
+    """
+
+    def __init__(self, engine: Engine, conn: Connection, listener: Listener, mode: Mode) -> None:
+        self.engine, self.conn, self.listener, self.mode = engine, conn, listener, mode
+        self.steps: list[tuple[str, PreparedStep, StepReport]] = []
+
+    def hold(self, recipe: str, prepared: PreparedStep, report: StepReport) -> None:
+        self.steps.append((recipe, prepared, report))
+
+    def flush(self) -> bool:
+        """Run and report the held checks; False when one failed and the run must stop."""
+        steps, self.steps = self.steps, []
+        checks = [check for _, prepared, _ in steps for check in prepared.checks]
+        results = self.engine.run_probes(self.conn, probe_commands(checks))
+        stopped = False
+        for recipe, prepared, report in steps:
+            count = len(probe_commands(prepared.checks))
+            if stopped:  # an earlier step's verify failed: as if this one never ran
+                report.status, report.checks = "not run", []
+            else:
+                report.checks = judge_all(prepared.checks, results[:count])
+                stopped = self.mode != "verify" and report.verify == "failed"
+            results = results[count:]
+            self.listener.step_finished(self.conn.name, recipe, report)
+        return not stopped
+
+    def finish(self, recipe: str, prepared: PreparedStep, report: StepReport, check: bool) -> bool:
+        """Report a step that is not held, after those held before it; True: stop here."""
+        held_ok = self.flush()
+        if check and held_ok:
+            results = self.engine.run_probes(self.conn, probe_commands(prepared.checks))
+            report.checks = judge_all(prepared.checks, results)
+        elif not held_ok:  # as if this step never ran
+            report.status, report.checks, report.error, report.diff = "not run", [], None, None
+        self.listener.step_finished(self.conn.name, recipe, report)
+        return not held_ok or report.failed
 
 
 def run_step(
-    engine: Engine,
-    conn: Connection,
-    mode: Mode,
+    held: HeldChecks,
+    recipe: str,
     prepared: PreparedStep,
     report: StepReport,
     progress: Callable[[str], None] | None = None,
 ) -> bool:
-    """Run one step and its checks; return True when the run must stop here."""
-    if mode != "verify":
-        assert prepared.action is not None
-        outcome = engine.run_action(conn, prepared.action, dry=mode == "plan", progress=progress)
-        if outcome.error:
-            report.status, report.error = "failed", outcome.error
-            return True
-        if mode == "plan":
-            report.status = "would change" if outcome.changed else "unchanged"
-            report.diff = outcome.diff
-            if outcome.changed and prepared.on_change:
-                report.diff = (report.diff or "") + f"then run: {prepared.on_change}\n"
-            return False
-        report.status = "changed" if outcome.changed else "unchanged"
-        if outcome.changed and prepared.on_change:
-            then = Op("envsetup.ops.guarded_shell", {"run": prepared.on_change})
-            after = engine.run_action(conn, then, dry=False)
-            if after.error:
-                report.status = "failed"
-                report.error = f"changed, but `{prepared.on_change}` failed: {after.error}"
-                return True
-    else:
+    """Run one step; its checks now if it changed something, else held. True: stop here."""
+    engine, conn, mode = held.engine, held.conn, held.mode
+    if mode == "verify":
         report.status = "unchanged"
-    results = engine.run_probes(conn, probe_commands(prepared.checks))
-    report.checks = judge_all(prepared.checks, results)
-    return mode != "verify" and report.verify == "failed"
+        held.hold(recipe, prepared, report)
+        return False
+    assert prepared.action is not None
+    outcome = engine.run_action(
+        conn, prepared.action, mode == "plan", progress, before_change=held.flush
+    )
+    if outcome.held:  # a step before this one failed its verify: nothing was changed
+        held.finish(recipe, prepared, report, check=False)
+        return True
+    if outcome.error:
+        report.status, report.error = "failed", outcome.error
+        held.finish(recipe, prepared, report, check=False)
+        return True
+    if mode == "plan":
+        report.status = "would change" if outcome.changed else "unchanged"
+        report.diff = outcome.diff
+        if outcome.changed and prepared.on_change:
+            report.diff = (report.diff or "") + f"then run: {prepared.on_change}\n"
+        return held.finish(recipe, prepared, report, check=False)
+    if not outcome.changed:
+        report.status = "unchanged"
+        held.hold(recipe, prepared, report)
+        return False
+    report.status = "changed"
+    if prepared.on_change:
+        then = Op("envsetup.ops.guarded_shell", {"run": prepared.on_change})
+        after = engine.run_action(conn, then, dry=False)
+        if after.error:
+            report.status = "failed"
+            report.error = f"changed, but `{prepared.on_change}` failed: {after.error}"
+            held.finish(recipe, prepared, report, check=False)
+            return True
+    return held.finish(recipe, prepared, report, check=True)

@@ -1,8 +1,4 @@
-"""The one module that talks to pyinfra: inventory, state, connecting, operations, commands.
-
-Everything above this module works with plain data: target strings, actions
-from the step kinds, shell probes from the check kinds.
-"""
+"""The engine: inventory, state, connecting, running actions and probes through pyinfra."""
 
 from __future__ import annotations
 
@@ -11,23 +7,25 @@ import difflib
 import importlib
 import logging
 import posixpath
-import re
 import secrets
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import gevent
-import pyinfra.connectors.util as connector_util
 from pyinfra import logger as pyinfra_logger
 from pyinfra.api import Config, Inventory, State, StringCommand
+from pyinfra.api.arguments import pop_global_arguments
 from pyinfra.api.exceptions import ConnectError, PyinfraError
 from pyinfra.api.host import Host
 from pyinfra.api.operations import run_host_op
 from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
+from envsetup.engine.facts import FactCache
+from envsetup.engine.failures import explain_connect_error, explain_failure
+from envsetup.engine.lines import LINES
 from envsetup.errors import TargetError
 from envsetup.fetch import FetchError, checksum_from_list, discard, fetch, obtain, read_small
 from envsetup.kinds import Action, Fetch, FileEdit, Op, Stream, Unpack
@@ -44,6 +42,7 @@ class Connection:
 
     name: str
     host: Host
+    facts: FactCache
     info: dict[str, str] = field(default_factory=dict)
     privileges: dict[str, Any] = field(default_factory=dict)
 
@@ -53,6 +52,10 @@ class ActionOutcome:
     changed: bool
     diff: str | None = None
     error: str | None = None
+    held: bool = False  # it would change something, but ``before_change`` said no
+
+
+HELD = ActionOutcome(False, held=True)
 
 
 def quiet_pyinfra(verbose: bool) -> None:
@@ -129,11 +132,11 @@ class Engine:
         try:
             host.connect(show_errors=False, raise_exceptions=True)
         except ConnectError as exc:
-            raise TargetError(_explain_connect_error(host.name, str(exc))) from None
+            raise TargetError(explain_connect_error(host.name, str(exc))) from None
         except Exception as exc:  # paramiko and OS errors
-            raise TargetError(_explain_connect_error(host.name, str(exc))) from None
+            raise TargetError(explain_connect_error(host.name, str(exc))) from None
         self.state.activate_host(host)
-        conn = Connection(host.name, host)
+        conn = Connection(host.name, host, FactCache(self.state, host))
         with ctx_state.use(self.state), ctx_host.use(host):
             conn.info = host.get_fact(ops.TargetInfo)
         if not conn.info.get("uid"):
@@ -171,6 +174,10 @@ class Engine:
         for host in list(self.state.activated_hosts):
             with contextlib.suppress(Exception):  # best effort on the way out
                 host.disconnect()
+                # pyinfra's SSH disconnect leaves the session open until exit; end it now
+                client = getattr(host.connector, "client", None)
+                if client is not None:
+                    client.close()
         if ctx_state.get() is self.state:
             ctx_state.reset()
 
@@ -189,23 +196,66 @@ class Engine:
         gevent.joinall(greenlets)
         return [g.value for g in greenlets]
 
+    def prefetch(self, conn: Connection, actions: list[Action]) -> None:
+        """Read the facts these actions will read, in one round trip (see ``facts``)."""
+        with ctx_state.use(self.state), ctx_host.use(conn.host):
+            conn.facts.prefetch(self._fact_reads(conn, action) for action in actions)
+
+    def _fact_reads(self, conn: Connection, action: Action) -> Callable[[], Iterable[Any]]:
+        """A call that reads what ``action`` reads first, yielding its would-be commands."""
+        host, privileges = conn.host, conn.privileges
+        if isinstance(action, Fetch):
+            return lambda: [host.get_fact(ops.FileSha256, path=action.path, **privileges)]
+        if isinstance(action, Unpack):
+            paths = [posixpath.join(action.dest, path) for path in action.creates]
+            return lambda: [
+                host.get_fact(ops.Unpacked, stamp=action.stamp, paths=paths, **privileges)
+            ]
+        if isinstance(action, Stream):
+            return lambda: []
+        op_func, kwargs = _resolve(action)
+
+        def generate() -> Iterator[Any]:
+            options = {**kwargs, **privileges}
+            # as pyinfra does when it runs the operation: its facts run with these arguments
+            global_arguments, _ = pop_global_arguments(self.state, host, options)
+            host.current_op_global_arguments = global_arguments
+            try:
+                yield from op_func._inner(**options)
+            finally:
+                host.current_op_global_arguments = None
+
+        return generate
+
     def run_action(
         self,
         conn: Connection,
         action: Action,
         dry: bool,
         progress: Callable[[str], None] | None = None,
+        before_change: Callable[[], bool] | None = None,
     ) -> ActionOutcome:
-        """Run (or, when ``dry``, only evaluate) one step's action."""
-        if isinstance(action, Fetch):
-            return self._run_fetch(conn, action, dry)
-        if isinstance(action, Unpack):
-            return self._run_unpack(conn, action, dry)
-        if isinstance(action, Stream):
-            return self._run_stream(conn, action, dry, progress or (lambda _text: None))
-        return self._run_op(conn, action, dry)
+        """Run (or, when ``dry``, only evaluate) one step's action.
 
-    def _run_unpack(self, conn: Connection, action: Unpack, dry: bool) -> ActionOutcome:
+        ``before_change`` is asked right before the target is changed; when it says
+        False, nothing is changed and the outcome is ``held``.
+        """
+        go_ahead = before_change or (lambda: True)
+        if isinstance(action, Fetch):
+            outcome = self._run_fetch(conn, action, dry, go_ahead)
+        elif isinstance(action, Unpack):
+            outcome = self._run_unpack(conn, action, dry, go_ahead)
+        elif isinstance(action, Stream):
+            outcome = self._run_stream(conn, action, dry, progress or (lambda _t: None), go_ahead)
+        else:
+            outcome = self._run_op(conn, action, dry, go_ahead)
+        if not dry and (outcome.changed or outcome.error):
+            conn.facts.forget()  # what was read before may be out of date now
+        return outcome
+
+    def _run_unpack(
+        self, conn: Connection, action: Unpack, dry: bool, go_ahead: Callable[[], bool]
+    ) -> ActionOutcome:
         """Check the archive here first, upload it, check it again there, then unpack it."""
         creates = [posixpath.join(action.dest, path) for path in action.creates]
         with ctx_state.use(self.state), ctx_host.use(conn.host):
@@ -225,6 +275,8 @@ class Engine:
                     f"unpack into {action.dest}\n"
                 ),
             )
+        if not go_ahead():
+            return HELD
         name = posixpath.basename(action.source)
         try:
             sha256 = action.sha256
@@ -237,7 +289,7 @@ class Engine:
         upload = f"/var/cache/envsetup/{name}"
         try:
             put = {"src": str(local), "dest": upload, "sha256": sha256, "mode": "0600"}
-            outcome = self._run_op(conn, Op("envsetup.ops.put_verified", put), dry=False)
+            outcome = self._run_op(conn, Op("envsetup.ops.put_verified", put), False)
         finally:
             if temporary:
                 discard(local)
@@ -250,16 +302,23 @@ class Engine:
             "record": f"{action.source} {sha256}",
             "replace": list(action.replace),
         }
-        return self._run_op(conn, Op("envsetup.ops.unpack_archive", kwargs), dry=False)
+        return self._run_op(conn, Op("envsetup.ops.unpack_archive", kwargs), False)
 
     def _run_stream(
-        self, conn: Connection, action: Stream, dry: bool, progress: Callable[[str], None]
+        self,
+        conn: Connection,
+        action: Stream,
+        dry: bool,
+        progress: Callable[[str], None],
+        go_ahead: Callable[[], bool],
     ) -> ActionOutcome:
         """Run a long command, telling ``progress`` what its output lines say as they come."""
         if action.unless and self.run_probes(conn, [action.unless])[0][0] == 0:
             return ActionOutcome(False)
         if dry:
             return ActionOutcome(True, diff=f"run on the target: {action.run}\n")
+        if not go_ahead():
+            return HELD
         reader = action.reader()
 
         def on_line(line: str) -> None:
@@ -269,7 +328,7 @@ class Engine:
 
         command = StringCommand("sh", "-c", shlex.quote(action.run))
         try:
-            with _LINES.routed(conn.host, on_line):
+            with LINES.routed(conn.host, on_line):
                 ok, output = conn.host.run_shell_command(
                     command, print_output=True, print_input=False, **conn.privileges
                 )
@@ -281,7 +340,9 @@ class Engine:
             return ActionOutcome(False, error=failure or explain_failure(text[-1500:]))
         return ActionOutcome(True, error=failure)
 
-    def _run_fetch(self, conn: Connection, action: Fetch, dry: bool) -> ActionOutcome:
+    def _run_fetch(
+        self, conn: Connection, action: Fetch, dry: bool, go_ahead: Callable[[], bool]
+    ) -> ActionOutcome:
         """Download and check on this machine; upload, check again and rename on the target."""
         with ctx_state.use(self.state), ctx_host.use(conn.host):
             current = conn.host.get_fact(ops.FileSha256, path=action.path, **conn.privileges)
@@ -295,6 +356,8 @@ class Engine:
                     f"install at {action.path} (mode {action.mode})\n"
                 ),
             )
+        if not go_ahead():
+            return HELD
         try:
             local = fetch(action.url, action.sha256)
         except FetchError as exc:
@@ -306,11 +369,17 @@ class Engine:
                 "sha256": action.sha256,
                 "mode": action.mode,
             }
-            return self._run_op(conn, Op("envsetup.ops.put_verified", kwargs), dry=False)
+            return self._run_op(conn, Op("envsetup.ops.put_verified", kwargs), False)
         finally:
             discard(local)
 
-    def _run_op(self, conn: Connection, action: Op | FileEdit, dry: bool) -> ActionOutcome:
+    def _run_op(
+        self,
+        conn: Connection,
+        action: Op | FileEdit,
+        dry: bool,
+        go_ahead: Callable[[], bool] = lambda: True,
+    ) -> ActionOutcome:
         op_func, kwargs = _resolve(action)
         try:
             with ctx_state.use(self.state), ctx_host.use(conn.host):
@@ -321,6 +390,8 @@ class Engine:
                     return ActionOutcome(will_change, diff)
                 if not will_change:
                     return ActionOutcome(False)
+                if not go_ahead():
+                    return HELD
                 ok = run_host_op(self.state, conn.host, meta._hash)
         except PyinfraError as exc:
             return ActionOutcome(False, error=str(exc))
@@ -348,12 +419,17 @@ class Engine:
         )
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
-    def run_probes(self, conn: Connection, commands: list[str]) -> list[tuple[int, str]]:
-        """Run read-only probes in one round trip; return (exit status, output) for each."""
+    def run_probes(
+        self, conn: Connection, commands: list[str], parallel: bool = True
+    ) -> list[tuple[int, str]]:
+        """Run commands in one round trip; return (exit status, output) for each.
+
+        Read-only probes run at the same time; ``parallel=False`` runs them in order.
+        """
         if not commands:
             return []
         marker = f"@@envsetup-check-{secrets.token_hex(6)}@@"
-        script = batch_script(commands, marker)
+        script = batch_script(commands, marker, parallel)
         command = StringCommand("sh", "-c", shlex.quote(script))
         try:
             ok, output = conn.host.run_shell_command(
@@ -365,45 +441,6 @@ class Engine:
         results = split_batch(text, marker)
         missing = (255, f"the check did not run: {text.strip()[-300:]}")
         return [results.get(index, missing) for index in range(len(commands))]
-
-
-class _LineRoutes:
-    """Output lines that pyinfra would print for a host, handed to a callback instead.
-
-    pyinfra prints a command's output (``print_output``) through
-    ``pyinfra.connectors.util.echo``, each line after the host's print prefix;
-    while a route exists, that name points here and lines of routed hosts go to
-    their callbacks. Other output is printed as before.
-    """
-
-    _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Callable[[str], None]] = {}
-        self.original: Callable[..., Any] = connector_util.echo
-
-    @contextlib.contextmanager
-    def routed(self, host: Host, callback: Callable[[str], None]) -> Any:
-        prefix = host.print_prefix
-        self.routes[prefix] = callback
-        connector_util.echo = self
-        try:
-            yield
-        finally:
-            del self.routes[prefix]
-            if not self.routes:
-                connector_util.echo = self.original
-
-    def __call__(self, text: Any, *args: Any, **kwargs: Any) -> None:
-        line = str(text)
-        for prefix, callback in self.routes.items():
-            if line.startswith(prefix):
-                callback(self._ANSI.sub("", line[len(prefix) :]))
-                return
-        self.original(text, *args, **kwargs)
-
-
-_LINES = _LineRoutes()
 
 
 def _resolve(action: Op | FileEdit) -> tuple[Any, dict[str, Any]]:
@@ -423,58 +460,3 @@ def _resolve(action: Op | FileEdit) -> tuple[Any, dict[str, Any]]:
         "group": action.group,
     }
     return ops.edit_file, kwargs
-
-
-_FAILURE_HINTS = (
-    (
-        "read-only file system",
-        "the target's filesystem is mounted read-only: remount it "
-        "read-write (mount -o remount,rw MOUNTPOINT) and apply again",
-    ),
-    ("no space left on device", "the target's disk is full: free space (df -h) and apply again"),
-    ("enough free space", "the target's disk is full: free space (df -h) and apply again"),
-    (
-        "temporary failure resolving",
-        "the target cannot reach the package archive: check its "
-        "network, DNS and apt proxy settings",
-    ),
-    (
-        "could not resolve",
-        "the target cannot reach the package archive: check its network, "
-        "DNS and apt proxy settings",
-    ),
-    (
-        "unable to connect to",
-        "the target cannot reach the package archive: check its network and apt proxy settings",
-    ),
-    (
-        "could not get lock",
-        "another apt or dpkg process held the lock for 5 minutes: wait for "
-        "it to finish and apply again",
-    ),
-)
-
-
-def explain_failure(output: str) -> str:
-    """A failed command's output, plus the likely cause and fix when it is a known one."""
-    lowered = output.lower()
-    hint = next((h for key, h in _FAILURE_HINTS if key in lowered), None)
-    text = output or "the command failed with no output"
-    return f"{text}\nFix: {hint}" if hint else text
-
-
-_CONNECT_HINTS = (
-    ("authentication", "check the user and the SSH key (ssh -v HOST tells more)"),
-    ("permission denied", "check the user and the SSH key (ssh -v HOST tells more)"),
-    ("host key", "the host key is unknown or changed: check it, then ssh-keygen -R HOST"),
-    ("could not resolve", "check the host name, or its alias in ~/.ssh/config"),
-    ("could not connect", "check that the host is up and that sshd listens on that port"),
-    ("timed out", "check that the host is up and that sshd listens on that port"),
-    ("chroot", "check the path, and that you are root (chroot needs root)"),
-)
-
-
-def _explain_connect_error(name: str, message: str) -> str:
-    lowered = message.lower()
-    hint = next((h for key, h in _CONNECT_HINTS if key in lowered), "check the target")
-    return f"cannot connect to {name}: {message.strip() or 'unknown error'} ({hint})"

@@ -1,0 +1,12 @@
+"""The one package that talks to pyinfra: inventory, state, connecting, operations, commands.
+
+Everything above it works with plain data: target strings, actions from the step
+kinds, shell probes from the check kinds. ``envsetup.ops`` holds the facts and
+operations envsetup adds to pyinfra.
+"""
+
+from envsetup.engine import _deferred  # noqa: F401 - first: before pyinfra imports paramiko
+from envsetup.engine.core import ActionOutcome, Connection, Engine
+from envsetup.engine.failures import explain_failure
+
+__all__ = ["ActionOutcome", "Connection", "Engine", "explain_failure"]

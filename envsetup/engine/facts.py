@@ -1,0 +1,162 @@
+"""Reading the facts of many pyinfra operations in one round trip instead of one each.
+
+pyinfra runs one command per fact an operation reads. Before a run the engine asks
+the operations ahead which facts they read (their generators run first on default
+values, then on the values read so far), reads all of them in one shell script,
+and answers the operations' own reads from there. A fact is kept as the lines its
+command printed, and each read processes them again, so every read gets a fresh
+value, as from pyinfra. Whatever does not fit a batch (a fact that failed, has a
+precondition, its own shell or stdin) is left to pyinfra to read as usual. The
+engine forgets everything read once a step changed something on the target.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from inspect import getcallargs
+from typing import Any
+
+from pyinfra.api import FactBase, ShortFactBase, State, StringCommand
+from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS, pop_global_arguments
+from pyinfra.api.host import Host
+
+from envsetup.probes import batch_script, split_lines
+
+# what pyinfra prints for a fact whose ``requires_command`` is missing on the target
+MISSING_COMMAND = "##PYINFRA_NOCMD##"
+ROUNDS = 2  # batches at most: what the defaults asked for, then what the answers led to
+
+
+@dataclass(frozen=True)
+class FactRead:
+    """One fact read: the fact, its arguments, and how its command runs (sudo, user, ...)."""
+
+    cls: type[FactBase[Any]]
+    kwargs: dict[str, Any]
+    executor: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return repr((self.cls, sorted(self.kwargs.items()), sorted(self.executor.items())))
+
+    def command(self) -> str:
+        fact = self.cls()
+        command = _text(_call(fact.command, self.kwargs))
+        requires = _call(fact.requires_command, self.kwargs)
+        if requires:
+            return (
+                f"if command -v {_text(requires)} >/dev/null 2>&1; then ( {command}\n); "
+                f"else echo '{MISSING_COMMAND}'; fi"
+            )
+        return command
+
+
+class FactCache:
+    """Facts of one host read in batches; installed as that host's ``get_fact``."""
+
+    def __init__(self, state: State, host: Host) -> None:
+        self.state = state
+        self.host = host
+        self.lines: dict[str, list[str]] = {}
+        self.recording: dict[str, FactRead] | None = None
+        self.pyinfra_get_fact = host.get_fact
+        # an instance attribute: every ``host.get_fact`` of an operation comes here
+        host.get_fact = self.get
+
+    def get(self, cls: Any, *args: Any, **kwargs: Any) -> Any:
+        if issubclass(cls, ShortFactBase):
+            return self.pyinfra_get_fact(cls, *args, **kwargs)
+        read = self._read(cls, args, kwargs)
+        lines = self.lines.get(read.key)
+        if lines is not None:
+            return cls().process(lines) if lines else cls().default()
+        if self.recording is not None:
+            self.recording[read.key] = read
+            return cls().default()
+        return self.pyinfra_get_fact(cls, *args, **kwargs)
+
+    def forget(self) -> None:
+        self.lines.clear()
+
+    def prefetch(self, generators: Iterable[Callable[[], Iterable[Any]]]) -> None:
+        """Read in batches every fact the given operation generators ask for."""
+        calls = list(generators)
+        tried: set[str] = set()
+        for _ in range(ROUNDS):
+            self.recording = {}
+            try:
+                for call in calls:
+                    try:
+                        for _command in call():
+                            pass
+                    except Exception:  # noqa: S112 - a default value an operation cannot use
+                        continue
+            finally:
+                reads, self.recording = self.recording, None
+            new = [read for key, read in reads.items() if key not in tried]
+            if not new:
+                return
+            tried.update(read.key for read in new)
+            self._read_all(new)
+
+    def _read(
+        self, cls: type[FactBase[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> FactRead:
+        """The fact's arguments and its command's execution arguments, split as pyinfra does."""
+        context = dict(self.host.current_op_global_arguments or {})
+        context.update(kwargs)
+        global_kwargs, _ = pop_global_arguments(self.state, self.host, context)
+        fact_kwargs = {key: value for key, value in kwargs.items() if key not in global_kwargs}
+        if args or fact_kwargs:
+            fact_kwargs = getcallargs(cls().command, *args, **fact_kwargs)
+            fact_kwargs.pop("self", None)
+        executor = {k: v for k, v in global_kwargs.items() if k in CONNECTOR_ARGUMENT_KEYS}
+        return FactRead(cls, fact_kwargs, executor)
+
+    def _read_all(self, reads: list[FactRead]) -> None:
+        groups: dict[str, list[FactRead]] = {}
+        for read in reads:
+            if self._batchable(read):
+                groups.setdefault(repr(sorted(read.executor.items())), []).append(read)
+        for group in groups.values():
+            self._read_group(group)
+
+    def _batchable(self, read: FactRead) -> bool:
+        fact = read.cls()
+        if fact.shell_executable or read.executor.get("_stdin") or read.executor.get("_get_pty"):
+            return False
+        return not fact.check_preconditions(self.state, self.host)
+
+    def _read_group(self, reads: list[FactRead]) -> None:
+        marker = f"@@envsetup-fact-{secrets.token_hex(6)}@@"
+        commands = [read.command() for read in reads]
+        # facts print on stdout only: their stderr is dropped, as pyinfra ignores it
+        script = batch_script([f"{{ {c}\n}} 2>/dev/null" for c in commands], marker, parallel=False)
+        try:
+            ok, output = self.host.run_shell_command(
+                StringCommand("sh", "-c", shlex.quote(script)), **reads[0].executor
+            )
+        except Exception:  # noqa: BLE001 - pyinfra reads each fact itself then, and reports
+            return
+        if not ok:
+            return
+        for index, (status, lines) in split_lines(output.stdout_lines, marker).items():
+            read = reads[index]
+            if status != 0 or lines == [MISSING_COMMAND]:
+                continue  # pyinfra reads it again, and reports the failure its own way
+            try:
+                read.cls().process(lines) if lines else None
+            except Exception:  # noqa: BLE001 - likewise
+                continue
+            self.lines[read.key] = lines
+
+
+def _call(command: Any, kwargs: dict[str, Any]) -> Any:
+    return command(**kwargs) if callable(command) else command
+
+
+def _text(command: Any) -> str:
+    return command.get_raw_value() if isinstance(command, StringCommand) else str(command)
