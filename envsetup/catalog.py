@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envsetup.errors import RecipeError
-from envsetup.schema import Recipe, display_path, parse_recipe
+from envsetup.paths import display_path
+
+if TYPE_CHECKING:
+    from envsetup.schema import Recipe
 
 RECIPE_FILE = "recipe.yaml"
 BUILTIN_DIRS = (
@@ -52,6 +56,8 @@ def find_recipe(name_or_path: str) -> Path:
 
 
 def load_recipe(name_or_path: str) -> Recipe:
+    from envsetup.schema import parse_recipe  # not needed to find recipes (see listing)
+
     path = find_recipe(name_or_path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -10,7 +10,6 @@ give the line numbers.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from envsetup import __version__
 from envsetup.checks import CHECK_KINDS
 from envsetup.errors import RecipeError, VariableError
 from envsetup.kinds import Field
+from envsetup.paths import display_path
 from envsetup.steps import STEP_KINDS
 from envsetup.templates import TEMPLATE_GLOBALS, template_names
 
@@ -35,7 +35,10 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 Path_ = tuple[str | int, ...]
-# the pure-Python safe loader: its error messages do not depend on how PyYAML was built
+# libyaml's safe loader parses (several times faster) where PyYAML was built with it;
+# a document it rejects is parsed again by the pure-Python one, whose error messages
+# do not depend on how PyYAML was built
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SAFE_LOADER = yaml.SafeLoader
 
 
@@ -173,15 +176,18 @@ def format_path(path: Path_) -> str:
     return out
 
 
-def display_path(path: Path) -> str:
-    """The path relative to the working directory when it lies below it."""
-    relative = os.path.relpath(path)
-    return str(path) if relative.startswith("..") else relative
-
-
 def load_yaml(text: str, file: str) -> Document:
     """Parse YAML safely, keeping the line of every mapping key and list item."""
-    loader = SAFE_LOADER(text)
+    try:
+        return _load_yaml(text, file, FAST_LOADER)
+    except RecipeError:
+        if FAST_LOADER is SAFE_LOADER:
+            raise
+    return _load_yaml(text, file, SAFE_LOADER)
+
+
+def _load_yaml(text: str, file: str, loader_class: Any) -> Document:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

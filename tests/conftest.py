@@ -14,6 +14,7 @@ def isolated_home(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("ENVSETUP_RECIPES", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)  # envsetup's cache: under that HOME
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     _forget_pyinfra_ssh_config()
     return home

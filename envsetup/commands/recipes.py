@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from envsetup.catalog import available_recipes, load_recipe
 from envsetup.errors import RecipeError
-from envsetup.schema import Recipe, display_path
+from envsetup.listing import ListingCache
+from envsetup.paths import display_path
+
+if TYPE_CHECKING:
+    from envsetup.schema import Recipe
 
 
 def list_recipes() -> list[dict[str, Any]]:
     """Every recipe found, with its summary and platforms; a broken one is listed with its error."""
+    cache = ListingCache()
     out: list[dict[str, Any]] = []
     for name, path in sorted(available_recipes().items()):
-        entry: dict[str, Any] = {"name": name, "path": display_path(path)}
-        try:
-            recipe = load_recipe(str(path))
-        except RecipeError as exc:
-            entry.update(summary=None, platforms=[], error=str(exc))
-        else:
-            entry.update(
-                summary=recipe.summary, platforms=[str(p) for p in recipe.platforms], error=None
-            )
-        out.append(entry)
+        entry = cache.get(path)
+        if entry is None:
+            entry = _describe_for_list(path)
+            if entry["error"] is None:  # a broken recipe is read again: its error stays fresh
+                cache.put(path, entry)
+        out.append({"name": name, "path": display_path(path), **entry})
+    cache.save()
     return out
+
+
+def _describe_for_list(path: Path) -> dict[str, Any]:
+    try:
+        recipe = load_recipe(str(path))
+    except RecipeError as exc:
+        return {"summary": None, "platforms": [], "error": str(exc)}
+    return {
+        "summary": recipe.summary,
+        "platforms": [str(p) for p in recipe.platforms],
+        "error": None,
+    }
 
 
 def show_recipe(name: str) -> Recipe:
