@@ -38,7 +38,7 @@ class JavaRoot:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "HOME": str(self.home)}
+        return bench_env(HOME=str(self.home))
 
     def alias(self, index: int) -> str:
         return f"bench-{index}"
@@ -55,6 +55,14 @@ class JavaRoot:
 
 def envsetup_command() -> list[str]:
     return [sys.executable, "-m", "envsetup"]
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    """The environment every contender runs in: bytecode caching on, as on users' machines
+    (a PYTHONDONTWRITEBYTECODE=1 left in the environment would compile every module of
+    envsetup, an editable install, on every run)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return env | extra
 
 
 @contextlib.contextmanager
