@@ -182,17 +182,23 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
+    from envsetup import concurrency
+
+    as_json, verbose = kw["as_json"], ctx.obj["verbose"]
+    live = not as_json and sys.stderr.isatty()
+    if concurrency.needed(len(kw["targets"]), kw["inventory"] is not None, live):
+        concurrency.patch_standard_library()  # before the engine imports pyinfra
+
     from envsetup.commands.run import build_request, execute
     from envsetup.output import LineProgress, TerminalProgress, render_report, to_json
 
-    as_json, verbose = kw["as_json"], ctx.obj["verbose"]
     password = None
     if kw["sudo_password_stdin"]:
         password = sys.stdin.readline().rstrip("\n")
     ask = _ask_password if sys.stdin.isatty() and password is None else None
     progress: Any = None
     if not as_json:
-        progress = TerminalProgress() if sys.stderr.isatty() else LineProgress()
+        progress = TerminalProgress() if live else LineProgress()
     with errors_handled(as_json, verbose):
         request = build_request(
             mode,

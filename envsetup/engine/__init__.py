@@ -2,7 +2,9 @@
 
 Everything above it works with plain data: target strings, actions from the step
 kinds, shell probes from the check kinds. ``envsetup.ops`` holds the facts and
-operations envsetup adds to pyinfra.
+operations envsetup adds to pyinfra. For hosts to run at the same time, the
+standard library must be patched for gevent before this package is imported
+(see ``envsetup.concurrency``).
 """
 
 from envsetup.engine import _deferred  # noqa: F401 - first: before pyinfra imports paramiko

@@ -62,6 +62,7 @@ class FactCache:
         self.host = host
         self.lines: dict[str, list[str]] = {}
         self.recording: dict[str, FactRead] | None = None
+        self.defaults: dict[str, Any] | None = None  # global arguments outside operations
         self.pyinfra_get_fact = host.get_fact
         # an instance attribute: every ``host.get_fact`` of an operation comes here
         host.get_fact = self.get
@@ -106,15 +107,32 @@ class FactCache:
         self, cls: type[FactBase[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> FactRead:
         """The fact's arguments and its command's execution arguments, split as pyinfra does."""
-        context = dict(self.host.current_op_global_arguments or {})
-        context.update(kwargs)
-        global_kwargs, _ = pop_global_arguments(self.state, self.host, context)
+        global_kwargs = self._global_arguments(kwargs)
         fact_kwargs = {key: value for key, value in kwargs.items() if key not in global_kwargs}
         if args or fact_kwargs:
             fact_kwargs = getcallargs(cls().command, *args, **fact_kwargs)
             fact_kwargs.pop("self", None)
         executor = {k: v for k, v in global_kwargs.items() if k in CONNECTOR_ARGUMENT_KEYS}
         return FactRead(cls, fact_kwargs, executor)
+
+    def _global_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The global arguments a fact read runs with, as pyinfra's ``get_fact`` finds them.
+
+        pyinfra works them out anew on every read (a costly ``get_type_hints`` each time);
+        they only differ from the running operation's (or, outside one, this host's
+        defaults) when the read passes some itself, as the engine does with sudo.
+        """
+        current = self.host.current_op_global_arguments
+        if not any(key.startswith("_") for key in kwargs):
+            if current is not None:
+                return dict(current)
+            if self.defaults is None:
+                self.defaults, _ = pop_global_arguments(self.state, self.host, {})
+            return dict(self.defaults)
+        context = dict(current or {})
+        context.update(kwargs)
+        global_kwargs, _ = pop_global_arguments(self.state, self.host, context)
+        return dict(global_kwargs)
 
     def _read_all(self, reads: list[FactRead]) -> None:
         groups: dict[str, list[FactRead]] = {}
