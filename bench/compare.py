@@ -1,12 +1,15 @@
 """envsetup against a raw pyinfra deploy and ansible-playbook: a converged no-op run of
 "OpenJDK 17 + JAVA_HOME + java -version" over SSH to a Debian 12 root on loopback.
 
-Usage (as root): python bench/compare.py [--rounds 7] [--out bench/results/compare.json]
+Usage (as root, with the python of a venv where envsetup is installed, which brings
+pyinfra's CLI): python bench/compare.py [--rounds 7] [--out bench/results/compare.json]
 
-The three run side by side in one process, alternating their order every round
-(A B C, C B A, ...), after one warm-up run each. ansible-core is installed from PyPI
-into its own venv (/var/tmp/envsetup-bench/ansible-venv). Goals (issue 8): envsetup
-at most 0.8x pyinfra's wall time and at most 0.3x ansible-playbook's.
+The contenders run side by side in one process, alternating their order every round
+(A B C D, D C B A, ...), after one warm-up run each: envsetup's ubuntu-java17 (all its
+verify checks), envsetup on the same work as the others (contenders/java17-lean, a
+fixture), the raw pyinfra deploy and ansible-playbook (ansible-core from PyPI in its
+own venv, /var/tmp/envsetup-bench/ansible-venv). Goals (issue 8): envsetup at most
+0.8x pyinfra's wall time and at most 0.3x ansible-playbook's.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from java_root import REPO, JavaRoot, envsetup_command, java_root
 
 HERE = Path(__file__).parent
+LEAN = HERE / "contenders" / "java17-lean" / "recipe.yaml"
 ANSIBLE_VENV = Path("/var/tmp/envsetup-bench/ansible-venv")
 
 
@@ -65,6 +69,11 @@ def contenders(bench: JavaRoot, workdir: Path) -> dict[str, dict]:
     return {
         "envsetup": {
             "argv": [*envsetup_command(), "apply", "ubuntu-java17", "-t", "bench-1", "--json"],
+            "env": env,
+        },
+        # the same work as the two others (package, line, java -version): the engines alone
+        "envsetup-lean": {
+            "argv": [*envsetup_command(), "apply", str(LEAN), "-t", "bench-1", "--json"],
             "env": env,
         },
         "pyinfra": {
@@ -128,14 +137,18 @@ def main() -> None:
         "median_s": medians,
         "ratio_envsetup_to_pyinfra": medians["envsetup"] / medians["pyinfra"],
         "ratio_envsetup_to_ansible": medians["envsetup"] / medians["ansible"],
+        "ratio_lean_to_pyinfra": medians["envsetup-lean"] / medians["pyinfra"],
+        "ratio_lean_to_ansible": medians["envsetup-lean"] / medians["ansible"],
         "goals": {"vs_pyinfra": 0.8, "vs_ansible": 0.3},
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     for name, median in medians.items():
         low, high = min(times[name]), max(times[name])
-        print(f"{name:9} median {median:.3f} s  (min {low:.3f}, max {high:.3f})")
+        print(f"{name:13} median {median:.3f} s  (min {low:.3f}, max {high:.3f})")
     print(f"envsetup / pyinfra = {result['ratio_envsetup_to_pyinfra']:.2f} (goal <= 0.8)")
     print(f"envsetup / ansible = {result['ratio_envsetup_to_ansible']:.2f} (goal <= 0.3)")
+    print(f"same work: envsetup-lean / pyinfra = {result['ratio_lean_to_pyinfra']:.2f}, ", end="")
+    print(f"/ ansible = {result['ratio_lean_to_ansible']:.2f}")
 
 
 if __name__ == "__main__":
