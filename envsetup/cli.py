@@ -18,7 +18,7 @@ from envsetup import __version__
 from envsetup.errors import EXIT_FAILED, EXIT_INTERRUPTED, EnvsetupError
 
 if TYPE_CHECKING:
-    from envsetup.runner import Mode
+    from envsetup.stepping import Mode
 
 EPILOG = """\b
 Exit codes:

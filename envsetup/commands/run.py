@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from envsetup.catalog import load_recipe, load_requested
 from envsetup.errors import UsageError
 from envsetup.report import RunReport
-from envsetup.runner import Listener, Mode, Request, run, run_commands
+from envsetup.runner import Request, run, run_commands
+from envsetup.stepping import Listener, Mode
 from envsetup.targets import TargetSpec, parse_target
 from envsetup.variables import parse_assignments, resolve_overrides
 

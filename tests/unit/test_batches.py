@@ -25,7 +25,8 @@ from envsetup.engine.facts import FactCache
 from envsetup.preparation import prepare
 from envsetup.probes import batch_script, split_batch
 from envsetup.report import StepReport
-from envsetup.runner import HeldChecks, Silent, run_step
+from envsetup.runner import Silent
+from envsetup.stepping import HeldChecks, run_step
 
 
 class Failing(FactBase[str]):
