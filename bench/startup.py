@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shutil
 import statistics
@@ -18,12 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from java_root import bench_env
+
 
 def timed(argv: list[str], runs: int, cold_cache: bool = False) -> list[float]:
     """Wall times of ``runs`` new processes; ``cold_cache``: each without envsetup's cache."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as cache:
-        env["XDG_CACHE_HOME"] = cache
+        env = bench_env(XDG_CACHE_HOME=cache)
         subprocess.run(argv, capture_output=True, check=True, env=env)  # page cache, .pyc
         times = []
         for _ in range(runs):

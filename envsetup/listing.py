@@ -60,15 +60,16 @@ class ListingCache:
             if isinstance(data, dict) and data.get("code") == self.code:
                 self.entries = data.get("entries") or {}
 
-    def get(self, recipe_file: Path) -> dict[str, Any] | None:
+    def get(self, recipe_file: Path, files: list[list[Any]]) -> dict[str, Any] | None:
+        """The remembered entry, if the recipe's directory still has these ``files``."""
         remembered = self.entries.get(str(recipe_file))
-        if isinstance(remembered, dict) and remembered.get("stamp") == stamp(recipe_file.parent):
+        if isinstance(remembered, dict) and remembered.get("stamp") == files:
             entry: dict[str, Any] = remembered["entry"]
             return entry
         return None
 
-    def put(self, recipe_file: Path, entry: dict[str, Any]) -> None:
-        self.entries[str(recipe_file)] = {"stamp": stamp(recipe_file.parent), "entry": entry}
+    def put(self, recipe_file: Path, files: list[list[Any]], entry: dict[str, Any]) -> None:
+        self.entries[str(recipe_file)] = {"stamp": files, "entry": entry}
         self.dirty = True
 
     def save(self) -> None:

@@ -51,16 +51,15 @@ class HeldChecks:
         """Run and report the held checks; False when one failed and the run must stop."""
         steps, self.steps = self.steps, []
         checks = [check for _, prepared, _ in steps for check in prepared.checks]
-        results = self.engine.run_probes(self.conn, probe_commands(checks))
+        verdicts = judge_all(checks, self.engine.run_probes(self.conn, probe_commands(checks)))
         stopped = False
         for recipe, prepared, report in steps:
-            count = len(probe_commands(prepared.checks))
+            mine, verdicts = verdicts[: len(prepared.checks)], verdicts[len(prepared.checks) :]
             if stopped:  # an earlier step's verify failed: as if this one never ran
                 report.status, report.checks = "not run", []
             else:
-                report.checks = judge_all(prepared.checks, results[:count])
+                report.checks = mine
                 stopped = self.mode != "verify" and report.verify == "failed"
-            results = results[count:]
             self.listener.step_finished(self.conn.name, recipe, report)
         return not stopped
 

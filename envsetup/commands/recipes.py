@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from envsetup.catalog import available_recipes, load_recipe
 from envsetup.errors import RecipeError
-from envsetup.listing import ListingCache
+from envsetup.listing import ListingCache, stamp
 from envsetup.paths import display_path
 
 if TYPE_CHECKING:
@@ -19,11 +19,12 @@ def list_recipes() -> list[dict[str, Any]]:
     cache = ListingCache()
     out: list[dict[str, Any]] = []
     for name, path in sorted(available_recipes().items()):
-        entry = cache.get(path)
+        files = stamp(path.parent)  # read before validating: an edit meanwhile is not missed
+        entry = cache.get(path, files)
         if entry is None:
             entry = _describe_for_list(path)
             if entry["error"] is None:  # a broken recipe is read again: its error stays fresh
-                cache.put(path, entry)
+                cache.put(path, files, entry)
         out.append({"name": name, "path": display_path(path), **entry})
     cache.save()
     return out

@@ -205,12 +205,9 @@ class Engine:
         """A call that reads what ``action`` reads first, yielding its would-be commands."""
         host, privileges = conn.host, conn.privileges
         if isinstance(action, Fetch):
-            return lambda: [host.get_fact(ops.FileSha256, path=action.path, **privileges)]
+            return lambda: [self._installed_sha256(conn, action)]
         if isinstance(action, Unpack):
-            paths = [posixpath.join(action.dest, path) for path in action.creates]
-            return lambda: [
-                host.get_fact(ops.Unpacked, stamp=action.stamp, paths=paths, **privileges)
-            ]
+            return lambda: [self._unpacked(conn, action)]
         if isinstance(action, Stream):
             return lambda: []
         op_func, kwargs = _resolve(action)
@@ -257,11 +254,7 @@ class Engine:
         self, conn: Connection, action: Unpack, dry: bool, go_ahead: Callable[[], bool]
     ) -> ActionOutcome:
         """Check the archive here first, upload it, check it again there, then unpack it."""
-        creates = [posixpath.join(action.dest, path) for path in action.creates]
-        with ctx_state.use(self.state), ctx_host.use(conn.host):
-            stamp = conn.host.get_fact(
-                ops.Unpacked, stamp=action.stamp, paths=creates, **conn.privileges
-            )
+        stamp = self._unpacked(conn, action)
         if stamp is not None and stamp.split(" ")[0] == action.source:
             return ActionOutcome(False)
         proof = action.checksums or f"sha256 {action.sha256}"
@@ -344,9 +337,7 @@ class Engine:
         self, conn: Connection, action: Fetch, dry: bool, go_ahead: Callable[[], bool]
     ) -> ActionOutcome:
         """Download and check on this machine; upload, check again and rename on the target."""
-        with ctx_state.use(self.state), ctx_host.use(conn.host):
-            current = conn.host.get_fact(ops.FileSha256, path=action.path, **conn.privileges)
-        if current == action.sha256:
+        if self._installed_sha256(conn, action) == action.sha256:
             return ActionOutcome(False)
         if dry:
             return ActionOutcome(
@@ -372,6 +363,23 @@ class Engine:
             return self._run_op(conn, Op("envsetup.ops.put_verified", kwargs), False)
         finally:
             discard(local)
+
+    def _unpacked(self, conn: Connection, action: Unpack) -> str | None:
+        """What the stamp says was unpacked, when every ``creates`` path is there too."""
+        paths = [posixpath.join(action.dest, path) for path in action.creates]
+        with ctx_state.use(self.state), ctx_host.use(conn.host):
+            stamp: str | None = conn.host.get_fact(
+                ops.Unpacked, stamp=action.stamp, paths=paths, **conn.privileges
+            )
+        return stamp
+
+    def _installed_sha256(self, conn: Connection, action: Fetch) -> str | None:
+        """The SHA-256 of the file a download step puts in place (None: absent)."""
+        with ctx_state.use(self.state), ctx_host.use(conn.host):
+            current: str | None = conn.host.get_fact(
+                ops.FileSha256, path=action.path, **conn.privileges
+            )
+        return current
 
     def _run_op(
         self,

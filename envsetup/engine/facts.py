@@ -39,8 +39,18 @@ class FactRead:
     executor: dict[str, Any]
 
     @property
+    def how(self) -> str:
+        """How its command runs, as a key: reads that agree on it share a batch."""
+        return repr(sorted(self.executor.items()))
+
+    @property
     def key(self) -> str:
-        return repr((self.cls, sorted(self.kwargs.items()), sorted(self.executor.items())))
+        return repr((self.cls, sorted(self.kwargs.items()), self.how))
+
+    def value(self, lines: list[str]) -> Any:
+        """The fact from what its command printed, as pyinfra makes it."""
+        fact = self.cls()
+        return fact.process(lines) if lines else fact.default()
 
     def command(self) -> str:
         fact = self.cls()
@@ -73,7 +83,7 @@ class FactCache:
         read = self._read(cls, args, kwargs)
         lines = self.lines.get(read.key)
         if lines is not None:
-            return cls().process(lines) if lines else cls().default()
+            return read.value(lines)
         if self.recording is not None:
             self.recording[read.key] = read
             return cls().default()
@@ -138,7 +148,7 @@ class FactCache:
         groups: dict[str, list[FactRead]] = {}
         for read in reads:
             if self._batchable(read):
-                groups.setdefault(repr(sorted(read.executor.items())), []).append(read)
+                groups.setdefault(read.how, []).append(read)
         for group in groups.values():
             self._read_group(group)
 
@@ -166,7 +176,7 @@ class FactCache:
             if status != 0 or lines == [MISSING_COMMAND]:
                 continue  # pyinfra reads it again, and reports the failure its own way
             try:
-                read.cls().process(lines) if lines else None
+                read.value(lines)  # a fact pyinfra could not process is left to pyinfra
             except Exception:  # noqa: BLE001 - likewise
                 continue
             self.lines[read.key] = lines
