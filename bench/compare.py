@@ -5,10 +5,12 @@ Usage (as root, with the python of a venv where envsetup is installed, which bri
 pyinfra's CLI): python bench/compare.py [--rounds 7] [--out bench/results/compare.json]
 
 The contenders run side by side in one process, alternating their order every round
-(A B C D, D C B A, ...), after one warm-up run each: envsetup's ubuntu-java17 (all its
-verify checks), envsetup on the same work as the others (contenders/java17-lean, a
-fixture), the raw pyinfra deploy and ansible-playbook (ansible-core from PyPI in its
-own venv, /var/tmp/envsetup-bench/ansible-venv). Goals (issue 8): envsetup at most
+(A B C D E, E D C B A, ...), after one warm-up run each: envsetup's ubuntu-java17 (all
+its verify checks; the target's info remembered from the run before, as on repeated
+runs), the same as a first run (nothing remembered), envsetup on the same work as the
+others (contenders/java17-lean, a fixture), the raw pyinfra deploy and
+ansible-playbook (ansible-core from PyPI in its own venv,
+/var/tmp/envsetup-bench/ansible-venv). Goals (issue 8): envsetup at most
 0.8x pyinfra's wall time and at most 0.3x ansible-playbook's.
 """
 
@@ -65,11 +67,19 @@ def contenders(bench: JavaRoot, workdir: Path) -> dict[str, dict]:
     )
     playbook, _ = ansible_playbook()
     pyinfra = str(Path(sys.executable).with_name("pyinfra"))
+    no_cache = workdir / "no-cache"
+    no_cache.write_text("a file where envsetup's cache directory would be\n")
     env = bench.env | {"BENCH_JAVA_HOME_LINE": java_home, "ANSIBLE_HOST_KEY_CHECKING": "False"}
     return {
         "envsetup": {
             "argv": [*envsetup_command(), "apply", "ubuntu-java17", "-t", "bench-1", "--json"],
             "env": env,
+        },
+        # as a first run: nothing remembered of the target (its cache dir is a file, so
+        # nothing is read or written), its info read in a round trip of its own
+        "envsetup-first": {
+            "argv": [*envsetup_command(), "apply", "ubuntu-java17", "-t", "bench-1", "--json"],
+            "env": env | {"XDG_CACHE_HOME": str(no_cache)},
         },
         # the same work as the two others (package, line, java -version): the engines alone
         "envsetup-lean": {
@@ -139,6 +149,8 @@ def main() -> None:
         "ratio_envsetup_to_ansible": medians["envsetup"] / medians["ansible"],
         "ratio_lean_to_pyinfra": medians["envsetup-lean"] / medians["pyinfra"],
         "ratio_lean_to_ansible": medians["envsetup-lean"] / medians["ansible"],
+        "ratio_first_to_pyinfra": medians["envsetup-first"] / medians["pyinfra"],
+        "ratio_first_to_ansible": medians["envsetup-first"] / medians["ansible"],
         "goals": {"vs_pyinfra": 0.8, "vs_ansible": 0.3},
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
@@ -149,6 +161,8 @@ def main() -> None:
     print(f"envsetup / ansible = {result['ratio_envsetup_to_ansible']:.2f} (goal <= 0.3)")
     print(f"same work: envsetup-lean / pyinfra = {result['ratio_lean_to_pyinfra']:.2f}, ", end="")
     print(f"/ ansible = {result['ratio_lean_to_ansible']:.2f}")
+    print(f"first run: envsetup-first / pyinfra = {result['ratio_first_to_pyinfra']:.2f}, ", end="")
+    print(f"/ ansible = {result['ratio_first_to_ansible']:.2f}")
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from envsetup import __version__
+from envsetup.paths import cache_dir, replace_file
 
 CACHE_NAME = "list.json"
 PACKAGE = Path(__file__).parent
 
 
 def cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "envsetup" / CACHE_NAME
+    return cache_dir() / CACHE_NAME
 
 
 def stamp(directory: Path) -> list[list[Any]]:
@@ -75,9 +75,5 @@ class ListingCache:
     def save(self) -> None:
         if not self.dirty:
             return
-        data = json.dumps({"code": self.code, "entries": self.entries})
         with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(f".{CACHE_NAME}.{os.getpid()}")
-            partial.write_text(data, encoding="utf-8")
-            os.replace(partial, self.path)  # readers see the old file or the new one
+            replace_file(self.path, json.dumps({"code": self.code, "entries": self.entries}))

@@ -1,4 +1,4 @@
-"""Paths as envsetup shows them to people."""
+"""Paths as envsetup shows them to people, and where it keeps what it remembers."""
 
 from __future__ import annotations
 
@@ -10,3 +10,17 @@ def display_path(path: Path) -> str:
     """The path relative to the working directory when it lies below it."""
     relative = os.path.relpath(path)
     return str(path) if relative.startswith("..") else relative
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/envsetup``, by default ``~/.cache/envsetup``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "envsetup"
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole: readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

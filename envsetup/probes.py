@@ -68,3 +68,13 @@ def batch_script(commands: list[str], marker: str, parallel: bool = True) -> str
             "fi",
         ]
     )
+
+
+def stdout_only(command: str) -> str:
+    """The command with its standard error dropped (a fact's output is its stdout)."""
+    return f"{{ {command}\n}} 2>/dev/null"
+
+
+def gate(command: str, condition: str, otherwise: str) -> str:
+    """The command where the shell ``condition`` holds; elsewhere it prints ``otherwise``."""
+    return f"if {condition}; then\n{command}\nelse echo '{otherwise}'; fi"

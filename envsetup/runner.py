@@ -14,10 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envsetup.engine import Connection, Engine
-from envsetup.errors import EXIT_FAILED, EXIT_INVALID, EXIT_UNREACHABLE, EnvsetupError
-from envsetup.kinds import FileEdit, Op
+from envsetup.errors import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_UNREACHABLE,
+    EnvsetupError,
+    TargetError,
+)
+from envsetup.kinds import Action, FileEdit, Op
+from envsetup.known_targets import KnownTargets
 from envsetup.preparation import (
     STATE_DIR,
+    PreparedCheck,
+    PreparedStep,
     judge_all,
     prepare,
     prepare_preflight,
@@ -60,16 +69,23 @@ class Request:
     interrupt: threading.Event = field(default_factory=threading.Event)
     # the recipes asked for; None: all of ``recipes`` (the others are only required)
     wanted: frozenset[str] | None = None
+    # targets' info from earlier runs, to read ahead with (None: read it first)
+    known: KnownTargets | None = None
 
-    def engine(self) -> Engine:
+    def engine(self, known: KnownTargets | None = None) -> Engine:
         return Engine(
-            self.targets, self.inventory, self.sudo_password, self.ask_password, self.verbose
+            self.targets,
+            self.inventory,
+            self.sudo_password,
+            self.ask_password,
+            self.verbose,
+            known.get if known else None,
         )
 
 
 def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunReport:
     listener = listener or Silent()
-    engine = request.engine()
+    engine = request.engine(request.known)
     try:
         connections, errors = engine.connect()
         by_name = {conn.name: conn for conn in connections}
@@ -89,6 +105,11 @@ def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunRe
                     conn.name, error=f"unexpected error: {result!r}", error_exit=EXIT_FAILED
                 )
             ordered.append(result)
+        if request.known is not None:
+            for conn in connections:
+                if conn.confirmed and conn.info.get("uid") == "0":
+                    request.known.remember(conn.name, conn.info)
+            request.known.save()
     finally:
         engine.close()
     return RunReport(mode, ordered, interrupted=request.interrupt.is_set())
@@ -112,49 +133,118 @@ def run_commands(
     }
 
 
+@dataclass
+class TargetPlan:
+    """The recipes that run on one target, rendered for its platform; nothing run yet."""
+
+    target: dict[str, Any]  # what templates see as ``target``
+    needs: dict[str, set[str]]  # see ``active_requirements``
+    recipes: list[Recipe]
+    prepared: list[tuple[Recipe, list[PreparedStep]]]
+    preflight: list[tuple[Recipe, PreparedCheck]]
+
+    def actions(self, mode: Mode, request: Request) -> list[Action]:
+        """Every action this run may take, the state records included, in order."""
+        if mode == "verify":
+            return []
+        steps = [p for _, steps in self.prepared for p in steps]
+        actions = [p.action for p in steps if p.action is not None]
+        if mode != "plan":
+            overrides = request.overrides
+            actions += [state_action(r.name, overrides.get(r.name, {}), mode) for r in self.recipes]
+        return actions
+
+    def probes(self, mode: Mode, request: Request) -> list[tuple[str, str | None]]:
+        """What to read ahead: preflight checks, and the steps' checks where they will run.
+
+        A verify runs every check. An apply runs a step's checks unless a step before
+        it changed something: those of a recipe applied before with the same values
+        (its state record says so) are read ahead, as such a recipe most likely
+        changes nothing; elsewhere they run after their steps. Preflight checks
+        measure the target (free memory, disk) and run without the steps' checks,
+        which may load a model or start a server.
+        """
+        probes: list[tuple[str, str | None]] = [
+            (command, None) for command in probe_commands([check for _, check in self.preflight])
+        ]
+        if mode != "verify" and (mode != "apply" or self.preflight):
+            return probes
+        for recipe, steps in self.prepared:
+            overrides = request.overrides.get(recipe.name, {})
+            condition = None if mode == "verify" else applied_before(recipe.name, overrides)
+            checks = [check for p in steps if p.action is not None for check in p.checks]
+            probes += [(command, condition) for command in probe_commands(checks)]
+        return probes
+
+
+def plan_target(conn: Connection, mode: Mode, request: Request) -> TargetPlan:
+    """Check the platform and render every step for this target (EnvsetupError if not)."""
+    target = target_context(conn.info, request.assume_wsl)
+    needs = active_requirements(request, target)
+    recipes = [recipe for recipe in request.recipes if recipe.name in needs]
+    for recipe in recipes:
+        check_platform(recipe, target, conn.name)
+    prepared = [
+        (recipe, prepare(recipe, mode, request.overrides.get(recipe.name, {}), target))
+        for recipe in recipes
+    ]
+    preflight = []
+    if mode in ("plan", "apply"):
+        preflight = [
+            (recipe, check)
+            for recipe in recipes
+            for check in prepare_preflight(recipe, request.overrides.get(recipe.name, {}), target)
+        ]
+    return TargetPlan(target, needs, recipes, prepared, preflight)
+
+
+def ready(engine: Engine, conn: Connection, mode: Mode, request: Request) -> TargetPlan:
+    """The target's plan, with what its steps will read read ahead in one round trip.
+
+    Where the target's info was only known from last time, a plan made with it holds
+    once the target confirms it; otherwise (or where that plan failed) the info is
+    read and the plan made again.
+    """
+    while True:
+        try:
+            plan = plan_target(conn, mode, request)
+        except EnvsetupError:
+            if engine.confirm(conn):
+                raise
+            continue  # the target is not what it was: plan with what it is
+        if engine.read_ahead(conn, plan.actions(mode, request), plan.probes(mode, request)):
+            return plan
+
+
 def run_target(
     engine: Engine, conn: Connection, mode: Mode, request: Request, listener: Listener
 ) -> TargetReport:
-    info = conn.info
-    report = TargetReport(conn.name, platform=f"{info['pretty']} ({info['arch']})")
-    target = target_context(info, request.assume_wsl)
     try:
-        needs = active_requirements(request, target)
-        recipes = [recipe for recipe in request.recipes if recipe.name in needs]
-        for recipe in recipes:
-            check_platform(recipe, target, conn.name)
-        prepared = [
-            (recipe, prepare(recipe, mode, request.overrides.get(recipe.name, {}), target))
-            for recipe in recipes
-        ]
+        plan = ready(engine, conn, mode, request)
+    except TargetError as exc:  # the target stopped answering
+        return TargetReport(conn.name, error=str(exc), error_exit=exc.exit_code)
     except EnvsetupError as exc:
+        report = TargetReport(conn.name, platform=platform_name(conn))
         report.error, report.error_exit = str(exc), exc.exit_code
         return report
+    report = TargetReport(conn.name, platform=platform_name(conn))
     # a plan goes on after a refusal, to show what apply would do once it is fixed
-    refused = mode in ("plan", "apply") and not preflight(
-        engine, conn, request, recipes, target, report
-    )
+    refused = not preflight(engine, conn, plan.preflight, report)
     if refused and mode == "apply":
         return report
 
-    for recipe, steps in prepared:
+    for recipe, steps in plan.prepared:
         report.recipes.append(
             RecipeReport(
                 recipe.name,
                 [StepReport(p.step.name, p.description, notice=p.notice) for p in steps],
             )
         )
-    if mode != "verify":
-        actions = [p.action for _, steps in prepared for p in steps if p.action is not None]
-        if mode != "plan":
-            overrides = request.overrides
-            actions += [state_action(r.name, overrides.get(r.name, {}), mode) for r in recipes]
-        engine.prefetch(conn, actions)
     held = HeldChecks(engine, conn, listener, mode)
     stop = False
     pending: set[str] = set()
-    for recipe_report, (recipe, steps) in zip(report.recipes, prepared):
-        waiting = sorted(needs[recipe.name] & pending)
+    for recipe_report, (recipe, steps) in zip(report.recipes, plan.prepared):
+        waiting = sorted(plan.needs[recipe.name] & pending)
         if waiting and mode == "apply":
             report.error = (
                 f"{recipe.name} was not applied: it needs {', '.join(waiting)}, which is pending "
@@ -181,10 +271,14 @@ def run_target(
         if any(s.verify == "pending" for s in recipe_report.steps):
             pending.add(recipe.name)
             if recipe.restart:
-                report.restarts.append(render_restart(recipe, target, overrides))
+                report.restarts.append(render_restart(recipe, plan.target, overrides))
         if not stop and mode in ("apply", "remove"):
             engine.run_action(conn, state_action(recipe.name, overrides, mode), dry=False)
     return report
+
+
+def platform_name(conn: Connection) -> str:
+    return f"{conn.info['pretty']} ({conn.info['arch']})"
 
 
 def active_requirements(request: Request, target: dict[str, Any]) -> dict[str, set[str]]:
@@ -205,17 +299,10 @@ def active_requirements(request: Request, target: dict[str, Any]) -> dict[str, s
 def preflight(
     engine: Engine,
     conn: Connection,
-    request: Request,
-    recipes: list[Recipe],
-    target: dict[str, Any],
+    checks: list[tuple[Recipe, PreparedCheck]],
     report: TargetReport,
 ) -> bool:
-    """Run the recipes' preflight checks in one round trip; False (and why) when refused."""
-    checks = [
-        (recipe, check)
-        for recipe in recipes
-        for check in prepare_preflight(recipe, request.overrides.get(recipe.name, {}), target)
-    ]
+    """Judge the recipes' preflight checks; False (and why) when the target is refused."""
     if not checks:
         return True
     results = engine.run_probes(conn, probe_commands([check for _, check in checks]))
@@ -236,11 +323,22 @@ def preflight(
     return True
 
 
+def state_record(recipe: str, overrides: dict[str, Any]) -> tuple[str, str]:
+    """Where the target records that a recipe is applied (for ``doctor``), and the record."""
+    content = json.dumps({"recipe": recipe, "vars": overrides}, sort_keys=True) + "\n"
+    return f"{STATE_DIR}/{recipe}.json", content
+
+
+def applied_before(recipe: str, overrides: dict[str, Any]) -> str:
+    """A shell condition: the recipe was applied on the target with these values."""
+    path, content = state_record(recipe, overrides)
+    return f'[ "$(cat {shlex.quote(path)} 2>/dev/null)" = {shlex.quote(content.rstrip())} ]'
+
+
 def state_action(recipe: str, overrides: dict[str, Any], mode: Mode) -> FileEdit | Op:
-    """What records on the target that a recipe is applied (for ``doctor``), or not."""
-    path = f"{STATE_DIR}/{recipe}.json"
+    """What records on the target that a recipe is applied, or removes the record."""
+    path, content = state_record(recipe, overrides)
     if mode == "apply":
-        content = json.dumps({"recipe": recipe, "vars": overrides}, sort_keys=True) + "\n"
         return FileEdit(path, lambda _old: content, mode="0644")
     quoted = shlex.quote(path)
     return Op(

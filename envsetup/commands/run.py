@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from envsetup.catalog import load_recipe, load_requested
 from envsetup.errors import UsageError
+from envsetup.known_targets import KnownTargets
 from envsetup.report import RunReport
 from envsetup.runner import Request, run, run_commands
 from envsetup.stepping import Listener, Mode
@@ -56,6 +57,7 @@ def build_request(
         verbose,
         assume_wsl,
         wanted=wanted,
+        known=KnownTargets(),
     )
 
 

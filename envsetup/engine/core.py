@@ -23,17 +23,17 @@ from pyinfra.api.operations import run_host_op
 from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
-from envsetup.engine.facts import FactCache
+from envsetup.engine.facts import CHECK_TIMEOUT, FactCache
 from envsetup.engine.failures import explain_connect_error, explain_failure
 from envsetup.engine.lines import LINES
 from envsetup.errors import TargetError
 from envsetup.fetch import FetchError, checksum_from_list, discard, fetch, obtain, read_small
 from envsetup.kinds import Action, Fetch, FileEdit, Op, Stream, Unpack
-from envsetup.probes import batch_script, split_batch
+from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
+from envsetup.probes import batch_script, gate, split_batch, stdout_only
 from envsetup.targets import TargetSpec
 
 T = TypeVar("T")
-CHECK_TIMEOUT = 900
 
 
 @dataclass
@@ -45,6 +45,15 @@ class Connection:
     facts: FactCache
     info: dict[str, str] = field(default_factory=dict)
     privileges: dict[str, Any] = field(default_factory=dict)
+    # False while ``info`` is what the target was last time, not yet read this run
+    confirmed: bool = True
+    # probe results read ahead (see ``Engine.read_ahead``), by command
+    answers: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        """Drop what was read ahead: the target changed, or was not what it seemed."""
+        self.facts.forget()
+        self.answers.clear()
 
 
 @dataclass(frozen=True)
@@ -90,10 +99,14 @@ class Engine:
         sudo_password: str | None = None,
         ask_password: Callable[[str], str | None] | None = None,
         verbose: bool = False,
+        known_info: Callable[[str], dict[str, str] | None] | None = None,
     ) -> None:
         quiet_pyinfra(verbose)
         self.sudo_password = sudo_password
         self.ask_password = ask_password
+        # a target's info from an earlier run: confirmed in the first round trip instead
+        # of being read in one of its own (see ``read_ahead``)
+        self.known_info = known_info or (lambda _name: None)
         if inventory_file:
             from pyinfra_cli.inventory import make_inventory_from_files
 
@@ -137,13 +150,36 @@ class Engine:
             raise TargetError(explain_connect_error(host.name, str(exc))) from None
         self.state.activate_host(host)
         conn = Connection(host.name, host, FactCache(self.state, host))
-        with ctx_state.use(self.state), ctx_host.use(host):
-            conn.info = host.get_fact(ops.TargetInfo)
-        if not conn.info.get("uid"):
-            raise TargetError(f"{host.name}: connected, but could not run commands there")
-        if conn.info["uid"] != "0":
-            conn.privileges = self._elevate(conn)
+        known = self.known_info(host.name)
+        if known and known.get("uid") == "0":  # root needs no sudo: nothing else to learn
+            conn.info, conn.confirmed = dict(known), False
+        else:
+            self._learn(conn, self._read_info(conn))
         return conn
+
+    def _read_info(self, conn: Connection) -> dict[str, str]:
+        with ctx_state.use(self.state), ctx_host.use(conn.host):
+            info: dict[str, str] = conn.host.get_fact(ops.TargetInfo)
+        return info
+
+    def _learn(self, conn: Connection, info: dict[str, str]) -> None:
+        """Take the target's info as read this run, and elevate where the login is not root."""
+        conn.info, conn.confirmed, conn.privileges = info, True, {}
+        if not info.get("uid"):
+            raise TargetError(f"{conn.name}: connected, but could not run commands there")
+        if info["uid"] != "0":
+            conn.privileges = self._elevate(conn)
+
+    def confirm(self, conn: Connection) -> bool:
+        """Read the target's info if it is only known from last time; True: it was the same."""
+        if conn.confirmed:
+            return True
+        known = conn.info
+        self._learn(conn, self._read_info(conn))
+        if conn.info == known:
+            return True
+        conn.forget()
+        return False
 
     def _elevate(self, conn: Connection) -> dict[str, Any]:
         """Use sudo for a non-root login, asking for a password once if sudo needs one."""
@@ -196,10 +232,43 @@ class Engine:
         gevent.joinall(greenlets)
         return [g.value for g in greenlets]
 
-    def prefetch(self, conn: Connection, actions: list[Action]) -> None:
-        """Read the facts these actions will read, in one round trip (see ``facts``)."""
+    def read_ahead(
+        self, conn: Connection, actions: list[Action], probes: list[tuple[str, str | None]]
+    ) -> bool:
+        """Read what the coming steps will ask, in one round trip before any of them runs.
+
+        That is the facts these actions read (see ``facts``) and the results of these
+        read-only probes, each ``(command, condition)``: with a condition, the command
+        runs only where that shell condition holds (a probe not run is left out, to be
+        run when asked for). Later ``run_probes`` are answered from here until the
+        target changes. Where the target's info is only known from last time, it is
+        read in the same round trip; False when it turned out different (then nothing
+        read is kept, and ``conn.info`` is the target's now).
+        """
+        skipped = f"@@envsetup-not-run-{secrets.token_hex(6)}@@"
+        probes = list(dict.fromkeys(probes))  # two steps may check the same thing
+        commands = [
+            command if condition is None else gate(command, condition, skipped)
+            for command, condition in probes
+        ]
+        if not conn.confirmed:
+            commands.append(stdout_only(TARGET_INFO_COMMAND))
         with ctx_state.use(self.state), ctx_host.use(conn.host):
-            conn.facts.prefetch(self._fact_reads(conn, action) for action in actions)
+            results = conn.facts.prefetch(
+                (self._fact_reads(conn, action) for action in actions), commands, conn.privileges
+            )
+        if not conn.confirmed:
+            read = results.pop()
+            known = conn.info
+            info = parse_target_info(read[1]) if read and read[0] == 0 else {}
+            self._learn(conn, info if info.get("uid") else self._read_info(conn))
+            if conn.info != known:
+                conn.forget()
+                return False
+        for (command, _), result in zip(probes, results):
+            if result is not None and result[1] != [skipped]:
+                conn.answers[command] = (result[0], "\n".join(result[1]))
+        return True
 
     def _fact_reads(self, conn: Connection, action: Action) -> Callable[[], Iterable[Any]]:
         """A call that reads what ``action`` reads first, yielding its would-be commands."""
@@ -247,7 +316,7 @@ class Engine:
         else:
             outcome = self._run_op(conn, action, dry, go_ahead)
         if not dry and (outcome.changed or outcome.error):
-            conn.facts.forget()  # what was read before may be out of date now
+            conn.forget()  # what was read before may be out of date now
         return outcome
 
     def _run_unpack(
@@ -433,7 +502,16 @@ class Engine:
         """Run commands in one round trip; return (exit status, output) for each.
 
         Read-only probes run at the same time; ``parallel=False`` runs them in order.
+        Those read ahead (see ``read_ahead``) are answered from there.
         """
+        known = [conn.answers.get(command) for command in commands]
+        missing = [command for command, answer in zip(commands, known) if answer is None]
+        fresh = iter(self._run_batch(conn, missing, parallel))
+        return [answer if answer is not None else next(fresh) for answer in known]
+
+    def _run_batch(
+        self, conn: Connection, commands: list[str], parallel: bool
+    ) -> list[tuple[int, str]]:
         if not commands:
             return []
         marker = f"@@envsetup-check-{secrets.token_hex(6)}@@"

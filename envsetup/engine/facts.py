@@ -8,13 +8,16 @@ command printed, and each read processes them again, so every read gets a fresh
 value, as from pyinfra. Whatever does not fit a batch (a fact that failed, has a
 precondition, its own shell or stdin) is left to pyinfra to read as usual. The
 engine forgets everything read once a step changed something on the target.
+
+The first batch can carry other read-only commands (the engine's read-ahead: the
+target's info, preflight checks, checks); they run at the same time as the facts.
 """
 
 from __future__ import annotations
 
 import secrets
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from inspect import getcallargs
 from typing import Any
@@ -23,11 +26,12 @@ from pyinfra.api import FactBase, ShortFactBase, State, StringCommand
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS, pop_global_arguments
 from pyinfra.api.host import Host
 
-from envsetup.probes import batch_script, split_lines
+from envsetup.probes import batch_script, split_lines, stdout_only
 
 # what pyinfra prints for a fact whose ``requires_command`` is missing on the target
 MISSING_COMMAND = "##PYINFRA_NOCMD##"
 ROUNDS = 2  # batches at most: what the defaults asked for, then what the answers led to
+CHECK_TIMEOUT = 900  # seconds: checks in a batch may run long (a model's smoke test)
 
 
 @dataclass(frozen=True)
@@ -92,26 +96,53 @@ class FactCache:
     def forget(self) -> None:
         self.lines.clear()
 
-    def prefetch(self, generators: Iterable[Callable[[], Iterable[Any]]]) -> None:
-        """Read in batches every fact the given operation generators ask for."""
+    def prefetch(
+        self,
+        generators: Iterable[Callable[[], Iterable[Any]]],
+        extra: Sequence[str] = (),
+        privileges: dict[str, Any] | None = None,
+    ) -> list[tuple[int, list[str]] | None]:
+        """Read in batches every fact the given operation generators ask for.
+
+        ``extra`` commands run in the first batch, at the same time as the facts, with
+        ``privileges`` (as ``run_shell_command`` takes them); their exit status and
+        output lines are returned in order (None: the batch did not run).
+        """
         calls = list(generators)
         tried: set[str] = set()
-        for _ in range(ROUNDS):
-            self.recording = {}
-            try:
-                for call in calls:
-                    try:
-                        for _command in call():
-                            pass
-                    except Exception:  # noqa: S112 - a default value an operation cannot use
-                        continue
-            finally:
-                reads, self.recording = self.recording, None
-            new = [read for key, read in reads.items() if key not in tried]
-            if not new:
-                return
+        extra_results: list[tuple[int, list[str]] | None] = [None] * len(extra)
+        for round_number in range(ROUNDS):
+            new = [read for key, read in self._record(calls).items() if key not in tried]
             tried.update(read.key for read in new)
-            self._read_all(new)
+            groups: dict[str, list[FactRead]] = {}
+            for read in new:
+                if self._batchable(read):
+                    groups.setdefault(read.how, []).append(read)
+            if round_number == 0 and extra:
+                # as a fact read with these privileges runs: the facts read so share it
+                executor = self._read(FactBase, (), dict(privileges or {})).executor
+                reads = groups.pop(FactRead(FactBase, {}, executor).how, [])
+                timed = {**executor, "_timeout": CHECK_TIMEOUT}  # checks may run long
+                extra_results = self._read_group(reads, timed, extra)
+            elif not new:
+                break
+            for reads in groups.values():
+                self._read_group(reads, reads[0].executor)
+        return extra_results
+
+    def _record(self, calls: list[Callable[[], Iterable[Any]]]) -> dict[str, FactRead]:
+        """Run the operation generators, noting every fact they read that is not known yet."""
+        self.recording = {}
+        try:
+            for call in calls:
+                try:
+                    for _command in call():
+                        pass
+                except Exception:  # noqa: S112 - a default value an operation cannot use
+                    continue
+            return self.recording
+        finally:
+            self.recording = None
 
     def _read(
         self, cls: type[FactBase[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -144,42 +175,39 @@ class FactCache:
         global_kwargs, _ = pop_global_arguments(self.state, self.host, context)
         return dict(global_kwargs)
 
-    def _read_all(self, reads: list[FactRead]) -> None:
-        groups: dict[str, list[FactRead]] = {}
-        for read in reads:
-            if self._batchable(read):
-                groups.setdefault(read.how, []).append(read)
-        for group in groups.values():
-            self._read_group(group)
-
     def _batchable(self, read: FactRead) -> bool:
         fact = read.cls()
         if fact.shell_executable or read.executor.get("_stdin") or read.executor.get("_get_pty"):
             return False
         return not fact.check_preconditions(self.state, self.host)
 
-    def _read_group(self, reads: list[FactRead]) -> None:
+    def _read_group(
+        self, reads: list[FactRead], executor: dict[str, Any], extra: Sequence[str] = ()
+    ) -> list[tuple[int, list[str]] | None]:
+        """Read these facts (and run ``extra``) in one command; the results of ``extra``."""
         marker = f"@@envsetup-fact-{secrets.token_hex(6)}@@"
-        commands = [read.command() for read in reads]
         # facts print on stdout only: their stderr is dropped, as pyinfra ignores it
-        script = batch_script([f"{{ {c}\n}} 2>/dev/null" for c in commands], marker, parallel=False)
+        commands = [stdout_only(read.command()) for read in reads] + list(extra)
+        script = batch_script(commands, marker, parallel=bool(extra))
+        results: dict[int, tuple[int, list[str]]] = {}
         try:
             ok, output = self.host.run_shell_command(
-                StringCommand("sh", "-c", shlex.quote(script)), **reads[0].executor
+                StringCommand("sh", "-c", shlex.quote(script)), **executor
             )
-        except Exception:  # noqa: BLE001 - pyinfra reads each fact itself then, and reports
-            return
-        if not ok:
-            return
-        for index, (status, lines) in split_lines(output.stdout_lines, marker).items():
-            read = reads[index]
+            if ok:
+                results = split_lines(output.stdout_lines, marker)
+        except Exception:  # noqa: BLE001, S110 - pyinfra reads each fact itself then, and reports
+            pass
+        for index, read in enumerate(reads):
+            status, lines = results.get(index, (255, []))
             if status != 0 or lines == [MISSING_COMMAND]:
                 continue  # pyinfra reads it again, and reports the failure its own way
             try:
                 read.value(lines)  # a fact pyinfra could not process is left to pyinfra
-            except Exception:  # noqa: BLE001 - likewise
+            except Exception:  # noqa: BLE001, S112 - likewise
                 continue
             self.lines[read.key] = lines
+        return [results.get(len(reads) + index) for index in range(len(extra))]
 
 
 def _call(command: Any, kwargs: dict[str, Any]) -> Any:

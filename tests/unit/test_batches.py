@@ -83,6 +83,23 @@ def test_facts_are_read_in_one_command_and_match_pyinfra(local_host: Any, tmp_pa
     assert len(commands) == 2  # forgotten: read again, by pyinfra
 
 
+def test_other_commands_ride_along_with_the_first_batch(local_host: Any, tmp_path: Path) -> None:
+    state, host, commands = local_host
+    (tmp_path / "f").write_text("x\n")
+    expected = host.get_fact(ops.RawFile, path=str(tmp_path / "f"))
+    commands.clear()
+
+    cache = FactCache(state, host)
+    extra = ["echo one", "echo two >&2; exit 3", "true"]
+    results = cache.prefetch(
+        [lambda: [host.get_fact(ops.RawFile, path=str(tmp_path / "f"))]], extra
+    )
+    assert len(commands) == 1  # the fact and the three commands
+    assert results == [(0, ["one"]), (3, ["two"]), (0, [])]  # stderr too, for checks
+    assert host.get_fact(ops.RawFile, path=str(tmp_path / "f")) == expected
+    assert len(commands) == 1
+
+
 def test_a_failed_fact_is_left_to_pyinfra(local_host: Any) -> None:
     state, host, commands = local_host
     cache = FactCache(state, host)
