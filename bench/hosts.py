@@ -1,6 +1,6 @@
 """Many hosts at once: a converged `envsetup apply ubuntu-java17` on 1, 5 and 20 hosts.
 
-Usage (as root): python bench/hosts.py [--counts 1 5 20] [--runs 3]
+Usage (as root): python bench/hosts.py [--counts 1 5 20] [--runs 3] [--lean]
                  [--out bench/results/hosts.json]
 
 Each host is its own sshd instance on a loopback port (all serving one Debian 12 root),
@@ -8,7 +8,9 @@ named by a ~/.ssh/config alias and passed with repeated -t. Measured: wall time 
 peak RSS of the envsetup process (wait4's ru_maxrss), and, for scale, how long the
 hosts' java/javac checks alone take when run at once in the root (all "hosts" share
 this machine's cores). Goals (issue 8): 20 hosts within 3x the wall time of one host;
-peak RSS of the 20-host run under 200 MB.
+peak RSS of the 20-host run under 200 MB. With --lean the hosts get the benchmark's
+fixture recipe instead (contenders/java17-lean: package, JAVA_HOME line, `java -version`
+only), to see the engine scale with less of the targets' own work.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from java_root import REPO, envsetup_command, java_root
 HERE = Path(__file__).parent
 
 
-def jvm_checks_alone(root: Path, count: int) -> float:
-    """Wall seconds of ``count`` hosts' `java -version` and `javac -version` checks, run at
-    once straight in the root: the part of a run that is the targets' own CPU work, which
-    here all share this machine's cores."""
+def jvm_checks_alone(root: Path, count: int, lean: bool) -> float:
+    """Wall seconds of ``count`` hosts' `java -version` and `javac -version` checks (lean:
+    `java -version`), run at once straight in the root: the part of a run that is the
+    targets' own CPU work, which here all share this machine's cores."""
     one = "java -version 2>/dev/null & javac -version >/dev/null 2>&1 & wait"
+    if lean:
+        one = "java -version 2>/dev/null"
     started = time.perf_counter()
     processes = [subprocess.Popen(["chroot", str(root), "sh", "-c", one]) for _ in range(count)]
     for process in processes:
@@ -69,13 +73,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 5, 20])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--out", default=str(HERE / "results" / "hosts.json"))
+    parser.add_argument("--lean", action="store_true", help="the lean fixture recipe")
+    parser.add_argument("--out", default=None, help="default results/hosts[-lean].json")
     args = parser.parse_args()
+    recipe = str(HERE / "contenders" / "java17-lean" / "recipe.yaml") if args.lean else None
+    out = args.out or str(HERE / "results" / ("hosts-lean.json" if args.lean else "hosts.json"))
     results = {}
     with java_root() as bench:
         for count in args.counts:
             aliases = bench.add_sshd(count)
-            argv = [*envsetup_command(), "apply", "ubuntu-java17", "--json"]
+            argv = [*envsetup_command(), "apply", recipe or "ubuntu-java17", "--json"]
             for alias in aliases:
                 argv += ["-t", alias]
             run_once(argv, bench.env)  # warm-up
@@ -85,7 +92,9 @@ def main() -> None:
                 assert len(report["targets"]) == count
                 walls.append(wall)
                 rss.append(peak)
-            floor = statistics.median(jvm_checks_alone(bench.root.path, count) for _ in range(3))
+            floor = statistics.median(
+                jvm_checks_alone(bench.root.path, count, args.lean) for _ in range(3)
+            )
             results[str(count)] = {
                 "wall_s": walls,
                 "median_wall_s": statistics.median(walls),
@@ -94,7 +103,7 @@ def main() -> None:
             }
             print(
                 f"{count:3} hosts: median {statistics.median(walls):.2f} s, "
-                f"peak RSS {max(rss) / 1024:.0f} MB; the java/javac checks alone: {floor:.2f} s",
+                f"peak RSS {max(rss) / 1024:.0f} MB; the JVM checks alone: {floor:.2f} s",
                 file=sys.stderr,
             )
     one, many = results[str(min(args.counts))], results[str(max(args.counts))]
@@ -103,11 +112,12 @@ def main() -> None:
         "machine": f"{platform.node()}: {platform.platform()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
         "runs": args.runs,
+        "recipe": "java17-lean (fixture)" if args.lean else "ubuntu-java17",
         "hosts": results,
         "ratio_most_to_one": many["median_wall_s"] / one["median_wall_s"],
         "goals": {"ratio_20_to_1": 3.0, "peak_rss_mb_20": 200},
     }
-    Path(args.out).write_text(json.dumps(document, indent=2) + "\n")
+    Path(out).write_text(json.dumps(document, indent=2) + "\n")
     print(f"{max(args.counts)} hosts / 1 host = {document['ratio_most_to_one']:.2f} (goal <= 3)")
 
 

@@ -7,7 +7,10 @@ standard library must be patched for gevent before this package is imported
 (see ``envsetup.concurrency``).
 """
 
-from envsetup.engine import _deferred  # noqa: F401 - first: before pyinfra imports paramiko
+from envsetup.engine import (
+    _deferred,  # noqa: F401 - first: before pyinfra imports paramiko
+    _types_once,  # noqa: F401 - before envsetup.ops defines facts
+)
 from envsetup.engine.core import ActionOutcome, Connection, Engine
 from envsetup.engine.failures import explain_failure
 
