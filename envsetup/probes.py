@@ -39,29 +39,27 @@ def batch_script(commands: list[str], marker: str, parallel: bool = True) -> str
 
     With ``parallel`` the commands run at the same time (they only read), each into
     its own file of a temporary directory, and their outputs are printed in order;
-    where no temporary directory can be made they run one after the other.
+    where no temporary directory can be made they run one after the other. Each runs
+    in a subshell of its own either way (a probe's ``exit`` or ``cd`` stays its own),
+    and no process is started per command beyond that: on a target serving many runs
+    at once, its forks are what the batch costs.
     """
-    functions = [f"envsetup_probe_{i}() (\n{command}\n)" for i, command in enumerate(commands)]
+    functions = [f"envsetup_probe_{i}() {{\n{command}\n}}" for i, command in enumerate(commands)]
     mark = f"printf '\\n{marker} %d %d\\n'"
+    indexes = range(len(commands))
     one_by_one = "\n".join(
-        f"envsetup_probe_{i} </dev/null 2>&1; {mark} {i} $?" for i in range(len(commands))
+        f"( envsetup_probe_{i} ) </dev/null 2>&1; {mark} {i} $?" for i in indexes
     )
     if not parallel or len(commands) < 2:
         return "\n".join([*functions, one_by_one])
-    indexes = " ".join(str(i) for i in range(len(commands)))
-    start = "\n".join(
-        f'{{ envsetup_probe_{i} </dev/null >"$d/{i}" 2>&1; echo $? >"$d/{i}.rc"; }} &'
-        for i in range(len(commands))
-    )
     return "\n".join(
         [
             *functions,
             "if d=$(mktemp -d 2>/dev/null); then",
-            start,
-            "wait",
-            f"for i in {indexes}; do",
-            f'  cat "$d/$i"; rc=$(cat "$d/$i.rc" 2>/dev/null); {mark} "$i" "${{rc:-255}}"',
-            "done",
+            # a job is a subshell: its status comes back through ``wait``
+            *(f'envsetup_probe_{i} </dev/null >"$d/{i}" 2>&1 & p{i}=$!' for i in indexes),
+            *(f'wait "$p{i}"; {mark} {i} $? >>"$d/{i}"' for i in indexes),
+            "cat " + " ".join(f'"$d/{i}"' for i in indexes),
             'rm -rf "$d"',
             "else",
             one_by_one,

@@ -141,18 +141,30 @@ def test_facts_asked_for_after_the_first_answers_are_read_in_a_second_batch(
     assert commands == []
 
 
-def test_parallel_batch_keeps_order_status_and_output() -> None:
+def test_parallel_batch_keeps_order_status_and_output(tmp_path: Path) -> None:
     import subprocess
 
-    commands = ["sleep 0.3; echo slow", "echo fast; exit 4", "echo err >&2", "printf ''"]
-    for parallel in (True, False):
-        script = batch_script(commands, "@@M@@", parallel=parallel)
-        out = subprocess.run(["sh", "-c", script], capture_output=True, text=True).stdout
+    commands = [
+        "sleep 0.3; echo slow",
+        "echo fast; exit 4",
+        "echo err >&2",
+        "printf ''",
+        "cd / && exit 0",  # a probe's exit and cd are its own
+        "pwd",
+    ]
+    no_mktemp = "mktemp() { return 1; }\n"  # where no temporary directory can be made
+    for prefix, parallel in (("", True), (no_mktemp, True), ("", False)):
+        script = prefix + batch_script(commands, "@@M@@", parallel=parallel)
+        out = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, cwd=tmp_path
+        ).stdout
         assert split_batch(out, "@@M@@") == {
             0: (0, "slow"),
             1: (4, "fast"),
             2: (0, "err"),
             3: (0, ""),
+            4: (0, ""),
+            5: (0, str(tmp_path)),
         }
 
 
