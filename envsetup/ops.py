@@ -19,7 +19,6 @@ from typing import Any
 from pyinfra import host
 from pyinfra.api import FactBase, FileUploadCommand, StringCommand, operation
 from pyinfra.facts.apt import noninteractive_apt
-from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import ensure_packages
 
@@ -193,6 +192,36 @@ class DpkgInterrupted(FactBase[bool]):
         return output[-1:] == ["yes"]
 
 
+class DebPackagesNamed(FactBase[dict[str, set[str]]]):
+    """The installed versions of the named packages, as pyinfra's ``DebPackages`` has them.
+
+    ``DebPackages`` lists every package (``dpkg -l``: thousands of lines on a desktop,
+    sent and parsed on every run); a step only needs its own.
+    """
+
+    @staticmethod
+    def default() -> dict[str, set[str]]:
+        return {}
+
+    def requires_command(self, names: list[str]) -> str:
+        return "dpkg-query"
+
+    def command(self, names: list[str]) -> str:
+        quoted = " ".join(shlex.quote(name) for name in names)
+        line = "'${db:Status-Abbrev} ${Package} ${Version}\\n'"
+        # a name dpkg does not know is an error (on stderr) that must not fail the fact
+        return f"dpkg-query -W -f={line} -- {quoted} || true"
+
+    def process(self, output: list[str]) -> dict[str, set[str]]:
+        packages: dict[str, set[str]] = {}
+        for line in output:
+            status, _, rest = line.partition(" ")
+            name, _, version = rest.strip().partition(" ")
+            if status in ("ii", "hi") and name and version:  # installed, or installed and held
+                packages.setdefault(name, set()).add(version)
+        return packages
+
+
 def _apt(command: str) -> str:
     """apt-get, non-interactive, waiting (bounded) for a lock another process holds."""
     return str(noninteractive_apt(f"-o DPkg::Lock::Timeout={LOCK_TIMEOUT} {command}"))
@@ -216,7 +245,7 @@ def apt_packages(
         ensure_packages(
             host,
             packages,
-            host.get_fact(DebPackages),
+            host.get_fact(DebPackagesNamed, names=sorted({p.split("=")[0] for p in packages})),
             present,
             install_command=_apt(install),
             uninstall_command=_apt("remove"),

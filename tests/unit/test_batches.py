@@ -8,6 +8,7 @@ of checks and changes can be asserted without changing anything.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from pyinfra.api import Config, FactBase, Inventory, State
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.context import ctx_host, ctx_state
+from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.server import Which
 
 from envsetup import ops
@@ -98,6 +100,16 @@ def test_other_commands_ride_along_with_the_first_batch(local_host: Any, tmp_pat
     assert results == [(0, ["one"]), (3, ["two"]), (0, [])]  # stderr too, for checks
     assert host.get_fact(ops.RawFile, path=str(tmp_path / "f")) == expected
     assert len(commands) == 1
+
+
+@pytest.mark.skipif(not shutil.which("dpkg-query"), reason="needs dpkg (a Debian-based machine)")
+def test_named_packages_are_what_pyinfra_lists_for_them(local_host: Any) -> None:
+    _, host, _ = local_host
+    every = host.get_fact(DebPackages)  # all of `dpkg -l`
+    names = ["dpkg", "coreutils", "no-such-package-xyz", *sorted(every)[:5]]
+    named = host.get_fact(ops.DebPackagesNamed, names=names)
+    assert named == {name: every[name] for name in names if name in every}
+    assert "dpkg" in named and "no-such-package-xyz" not in named
 
 
 def test_a_failed_fact_is_left_to_pyinfra(local_host: Any) -> None:
