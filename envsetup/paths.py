@@ -19,8 +19,11 @@ def cache_dir() -> Path:
 
 
 def replace_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole: readers see the old file or the new one."""
+    """Write ``text`` to ``path`` whole, readable by its owner only (it may name hosts,
+    users and their home directories): readers see the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
-    partial.write_text(text, encoding="utf-8")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
     os.replace(partial, path)

@@ -17,6 +17,7 @@ def test_remembered_info_is_there_for_the_next_run(tmp_path: Path) -> None:
     known.remember("web-1", INFO)
     known.save()
     assert KnownTargets(path).get("web-1") == INFO
+    assert path.stat().st_mode & 0o777 == 0o600  # it names targets, users, home directories
 
 
 def test_an_unreadable_or_foreign_file_is_as_if_empty(tmp_path: Path) -> None:
