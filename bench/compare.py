@@ -25,10 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-from java_root import REPO, JavaRoot, envsetup_command, java_root
+from java_root import LEAN_RECIPE, REPO, JavaRoot, envsetup_command, java_root
 
 HERE = Path(__file__).parent
-LEAN = HERE / "contenders" / "java17-lean" / "recipe.yaml"
 ANSIBLE_VENV = Path("/var/tmp/envsetup-bench/ansible-venv")
 
 
@@ -83,7 +82,7 @@ def contenders(bench: JavaRoot, workdir: Path) -> dict[str, dict]:
         },
         # the same work as the two others (package, line, java -version): the engines alone
         "envsetup-lean": {
-            "argv": [*envsetup_command(), "apply", str(LEAN), "-t", "bench-1", "--json"],
+            "argv": [*envsetup_command(), "apply", str(LEAN_RECIPE), "-t", "bench-1", "--json"],
             "env": env,
         },
         "pyinfra": {

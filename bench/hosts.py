@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from java_root import REPO, envsetup_command, java_root
+from java_root import LEAN_RECIPE, REPO, envsetup_command, java_root
 
 HERE = Path(__file__).parent
 
@@ -76,13 +76,13 @@ def main() -> None:
     parser.add_argument("--lean", action="store_true", help="the lean fixture recipe")
     parser.add_argument("--out", default=None, help="default results/hosts[-lean].json")
     args = parser.parse_args()
-    recipe = str(HERE / "contenders" / "java17-lean" / "recipe.yaml") if args.lean else None
+    recipe = str(LEAN_RECIPE) if args.lean else "ubuntu-java17"
     out = args.out or str(HERE / "results" / ("hosts-lean.json" if args.lean else "hosts.json"))
     results = {}
     with java_root() as bench:
         for count in args.counts:
             aliases = bench.add_sshd(count)
-            argv = [*envsetup_command(), "apply", recipe or "ubuntu-java17", "--json"]
+            argv = [*envsetup_command(), "apply", recipe, "--json"]
             for alias in aliases:
                 argv += ["-t", alias]
             run_once(argv, bench.env)  # warm-up

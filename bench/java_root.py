@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# the fixture recipe doing exactly the raw pyinfra deploy's and the playbook's work
+LEAN_RECIPE = REPO / "bench" / "contenders" / "java17-lean" / "recipe.yaml"
 sys.path.insert(0, str(REPO))
 
 from tests.integration.roots import (  # noqa: E402

@@ -20,7 +20,7 @@ from pyinfra import host
 from pyinfra.api import FactBase, FileUploadCommand, StringCommand, operation
 from pyinfra.facts.apt import noninteractive_apt
 from pyinfra.operations import apt
-from pyinfra.operations.util.packaging import ensure_packages
+from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
 
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 
@@ -222,6 +222,12 @@ class DebPackagesNamed(FactBase[dict[str, set[str]]]):
         return packages
 
 
+def _name(package: str) -> str:
+    """A package's name, split from a ``name=version`` the way ``ensure_packages`` does."""
+    name: str = PkgInfo.from_possible_pair(package, "=").name
+    return name
+
+
 def _apt(command: str) -> str:
     """apt-get, non-interactive, waiting (bounded) for a lock another process holds."""
     return str(noninteractive_apt(f"-o DPkg::Lock::Timeout={LOCK_TIMEOUT} {command}"))
@@ -245,7 +251,7 @@ def apt_packages(
         ensure_packages(
             host,
             packages,
-            host.get_fact(DebPackagesNamed, names=sorted({p.split("=")[0] for p in packages})),
+            host.get_fact(DebPackagesNamed, names=sorted({_name(p) for p in packages})),
             present,
             install_command=_apt(install),
             uninstall_command=_apt("remove"),

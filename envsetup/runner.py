@@ -137,24 +137,28 @@ def run_commands(
 class TargetPlan:
     """The recipes that run on one target, rendered for its platform; nothing run yet."""
 
+    mode: Mode
+    overrides: dict[str, dict[str, Any]]  # variable values, by recipe
     target: dict[str, Any]  # what templates see as ``target``
     needs: dict[str, set[str]]  # see ``active_requirements``
     recipes: list[Recipe]
     prepared: list[tuple[Recipe, list[PreparedStep]]]
     preflight: list[tuple[Recipe, PreparedCheck]]
 
-    def actions(self, mode: Mode, request: Request) -> list[Action]:
+    def values(self, recipe: Recipe) -> dict[str, Any]:
+        return self.overrides.get(recipe.name, {})
+
+    def actions(self) -> list[Action]:
         """Every action this run may take, the state records included, in order."""
-        if mode == "verify":
+        if self.mode == "verify":
             return []
         steps = [p for _, steps in self.prepared for p in steps]
         actions = [p.action for p in steps if p.action is not None]
-        if mode != "plan":
-            overrides = request.overrides
-            actions += [state_action(r.name, overrides.get(r.name, {}), mode) for r in self.recipes]
+        if self.mode != "plan":
+            actions += [state_action(r.name, self.values(r), self.mode) for r in self.recipes]
         return actions
 
-    def probes(self, mode: Mode, request: Request) -> list[tuple[str, str | None]]:
+    def probes(self) -> list[tuple[str, str | None]]:
         """What to read ahead: preflight checks, and the steps' checks where they will run.
 
         A verify runs every check. An apply runs a step's checks unless a step before
@@ -167,11 +171,11 @@ class TargetPlan:
         probes: list[tuple[str, str | None]] = [
             (command, None) for command in probe_commands([check for _, check in self.preflight])
         ]
-        if mode != "verify" and (mode != "apply" or self.preflight):
+        if self.mode != "verify" and (self.mode != "apply" or self.preflight):
             return probes
         for recipe, steps in self.prepared:
-            overrides = request.overrides.get(recipe.name, {})
-            condition = None if mode == "verify" else applied_before(recipe.name, overrides)
+            verify = self.mode == "verify"
+            condition = None if verify else applied_before(recipe.name, self.values(recipe))
             checks = [check for p in steps if p.action is not None for check in p.checks]
             probes += [(command, condition) for command in probe_commands(checks)]
         return probes
@@ -184,18 +188,13 @@ def plan_target(conn: Connection, mode: Mode, request: Request) -> TargetPlan:
     recipes = [recipe for recipe in request.recipes if recipe.name in needs]
     for recipe in recipes:
         check_platform(recipe, target, conn.name)
-    prepared = [
-        (recipe, prepare(recipe, mode, request.overrides.get(recipe.name, {}), target))
-        for recipe in recipes
-    ]
-    preflight = []
+    plan = TargetPlan(mode, request.overrides, target, needs, recipes, [], [])
+    plan.prepared = [(r, prepare(r, mode, plan.values(r), target)) for r in recipes]
     if mode in ("plan", "apply"):
-        preflight = [
-            (recipe, check)
-            for recipe in recipes
-            for check in prepare_preflight(recipe, request.overrides.get(recipe.name, {}), target)
+        plan.preflight = [
+            (r, check) for r in recipes for check in prepare_preflight(r, plan.values(r), target)
         ]
-    return TargetPlan(target, needs, recipes, prepared, preflight)
+    return plan
 
 
 def ready(engine: Engine, conn: Connection, mode: Mode, request: Request) -> TargetPlan:
@@ -212,7 +211,7 @@ def ready(engine: Engine, conn: Connection, mode: Mode, request: Request) -> Tar
             if engine.confirm(conn):
                 raise
             continue  # the target is not what it was: plan with what it is
-        if engine.read_ahead(conn, plan.actions(mode, request), plan.probes(mode, request)):
+        if engine.read_ahead(conn, plan.actions(), plan.probes()):
             return plan
 
 
@@ -224,9 +223,7 @@ def run_target(
     except TargetError as exc:  # the target stopped answering
         return TargetReport(conn.name, error=str(exc), error_exit=exc.exit_code)
     except EnvsetupError as exc:
-        report = TargetReport(conn.name, platform=platform_name(conn))
-        report.error, report.error_exit = str(exc), exc.exit_code
-        return report
+        return TargetReport(conn.name, platform_name(conn), str(exc), exc.exit_code)
     report = TargetReport(conn.name, platform=platform_name(conn))
     # a plan goes on after a refusal, to show what apply would do once it is fixed
     refused = not preflight(engine, conn, plan.preflight, report)
@@ -267,7 +264,7 @@ def run_target(
 
             stop = run_step(held, recipe.name, prepared_step, step_report, progress)
         stop = not held.flush() or stop
-        overrides = request.overrides.get(recipe.name, {})
+        overrides = plan.values(recipe)
         if any(s.verify == "pending" for s in recipe_report.steps):
             pending.add(recipe.name)
             if recipe.restart:

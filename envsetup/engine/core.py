@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import gevent
 from pyinfra import logger as pyinfra_logger
-from pyinfra.api import Config, Inventory, State, StringCommand
+from pyinfra.api import Config, FactBase, Inventory, State, StringCommand
 from pyinfra.api.arguments import pop_global_arguments
 from pyinfra.api.exceptions import ConnectError, PyinfraError
 from pyinfra.api.host import Host
@@ -157,9 +157,14 @@ class Engine:
             self._learn(conn, self._read_info(conn))
         return conn
 
-    def _read_info(self, conn: Connection) -> dict[str, str]:
+    def _fact(self, conn: Connection, cls: type[FactBase[Any]], **kwargs: Any) -> Any:
+        """One fact of this target, read as pyinfra reads it (answered from what was read
+        ahead where it was)."""
         with ctx_state.use(self.state), ctx_host.use(conn.host):
-            info: dict[str, str] = conn.host.get_fact(ops.TargetInfo)
+            return conn.host.get_fact(cls, **kwargs)
+
+    def _read_info(self, conn: Connection) -> dict[str, str]:
+        info: dict[str, str] = self._fact(conn, ops.TargetInfo)
         return info
 
     def _learn(self, conn: Connection, info: dict[str, str]) -> None:
@@ -170,12 +175,13 @@ class Engine:
         if info["uid"] != "0":
             conn.privileges = self._elevate(conn)
 
-    def confirm(self, conn: Connection) -> bool:
-        """Read the target's info if it is only known from last time; True: it was the same."""
+    def confirm(self, conn: Connection, info: dict[str, str] | None = None) -> bool:
+        """Take the target's info (as read already, or read now) where it is only known
+        from last time; True: it was the same. Otherwise what was read is dropped."""
         if conn.confirmed:
             return True
         known = conn.info
-        self._learn(conn, self._read_info(conn))
+        self._learn(conn, info if info and info.get("uid") else self._read_info(conn))
         if conn.info == known:
             return True
         conn.forget()
@@ -258,12 +264,9 @@ class Engine:
                 (self._fact_reads(conn, action) for action in actions), commands, conn.privileges
             )
         if not conn.confirmed:
-            read = results.pop()
-            known = conn.info
-            info = parse_target_info(read[1]) if read and read[0] == 0 else {}
-            self._learn(conn, info if info.get("uid") else self._read_info(conn))
-            if conn.info != known:
-                conn.forget()
+            read = results.pop()  # the info, last; None where the batch did not run
+            info = parse_target_info(read[1]) if read and read[0] == 0 else None
+            if not self.confirm(conn, info):
                 return False
         for (command, _), result in zip(probes, results):
             if result is not None and result[1] != [skipped]:
@@ -436,18 +439,14 @@ class Engine:
     def _unpacked(self, conn: Connection, action: Unpack) -> str | None:
         """What the stamp says was unpacked, when every ``creates`` path is there too."""
         paths = [posixpath.join(action.dest, path) for path in action.creates]
-        with ctx_state.use(self.state), ctx_host.use(conn.host):
-            stamp: str | None = conn.host.get_fact(
-                ops.Unpacked, stamp=action.stamp, paths=paths, **conn.privileges
-            )
+        stamp: str | None = self._fact(
+            conn, ops.Unpacked, stamp=action.stamp, paths=paths, **conn.privileges
+        )
         return stamp
 
     def _installed_sha256(self, conn: Connection, action: Fetch) -> str | None:
         """The SHA-256 of the file a download step puts in place (None: absent)."""
-        with ctx_state.use(self.state), ctx_host.use(conn.host):
-            current: str | None = conn.host.get_fact(
-                ops.FileSha256, path=action.path, **conn.privileges
-            )
+        current: str | None = self._fact(conn, ops.FileSha256, path=action.path, **conn.privileges)
         return current
 
     def _run_op(
@@ -484,9 +483,8 @@ class Engine:
     def _diff(self, conn: Connection, action: Action) -> str | None:
         if not isinstance(action, FileEdit):
             return None
-        with ctx_state.use(self.state), ctx_host.use(conn.host):
-            raw = conn.host.get_fact(ops.RawFile, path=action.path, **conn.privileges)
-            old = ops.decode(raw, action.path)
+        raw = self._fact(conn, ops.RawFile, path=action.path, **conn.privileges)
+        old = ops.decode(raw, action.path)
         new = action.edit(old)
         lines = difflib.unified_diff(
             (old or "").splitlines(keepends=True),
