@@ -1,10 +1,19 @@
-"""Deferring an import that pyinfra's SSH stack makes but rarely uses.
+"""Deferring imports that pyinfra's dependencies make but rarely use.
 
 paramiko imports ``invoke`` only to run the ``Match exec`` lines of an SSH config;
 the import costs about a tenth of a second, on every run. Until pyinfra (and so
 paramiko) is imported, a stand-in takes its place in ``sys.modules``: the first
 use of any of its attributes imports the real module, so ``Match exec`` works
 as before, and runs without it never pay for it.
+
+typeguard (pyinfra checks operation arguments with it) imports ``unittest.mock``,
+and with it asyncio and ssl (about 50 ms), to ask ``isinstance(value, Mock)`` and
+to ``patch`` while installing its import hook. It is imported with a stand-in for
+``unittest.mock`` whose names resolve only when used: no value can be a ``Mock``
+while ``unittest.mock`` was never imported, so the stand-in's ``Mock`` answers
+``isinstance`` with the real class once the real module is loaded, and ``False``
+before; calling a name (``patch``) imports the real module and calls the real one.
+The stand-in is in ``sys.modules`` only while typeguard is imported.
 """
 
 from __future__ import annotations
@@ -39,5 +48,60 @@ def defer(name: str) -> None:
     sys.modules[name] = stand_in
 
 
+class _UsedOnly(type):
+    """A name of a module not imported: the real one is looked up when it is used."""
+
+    _module: str
+    _name: str
+
+    def _real(cls) -> Any:
+        return getattr(importlib.import_module(cls._module), cls._name)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._real()(*args, **kwargs)
+
+    def __getattr__(cls, attribute: str) -> Any:
+        return getattr(cls._real(), attribute)
+
+    def __instancecheck__(cls, value: Any) -> bool:
+        real = sys.modules.get(cls._module)
+        return isinstance(real, types.ModuleType) and isinstance(value, getattr(real, cls._name))
+
+    def __subclasscheck__(cls, other: type) -> bool:
+        real = sys.modules.get(cls._module)
+        return isinstance(real, types.ModuleType) and issubclass(other, getattr(real, cls._name))
+
+
+class NamesOnUse(types.ModuleType):
+    """Stands in for a module while another is imported: each name read resolves on use."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _UsedOnly(name, (), {"_module": self.__name__, "_name": name})
+
+
+def import_without(name: str, unneeded: str) -> None:
+    """Import ``name`` while ``unneeded`` is only a :class:`NamesOnUse` stand-in.
+
+    Where that import fails with the stand-in, ``name`` is imported again as usual.
+    """
+    if name in sys.modules or unneeded in sys.modules or importlib.util.find_spec(name) is None:
+        return
+    before = set(sys.modules)
+    sys.modules[unneeded] = NamesOnUse(unneeded)
+    try:
+        importlib.import_module(name)
+    except Exception:
+        for module in set(sys.modules) - before:
+            del sys.modules[module]
+        importlib.import_module(name)
+    finally:
+        if isinstance(sys.modules.get(unneeded), NamesOnUse):
+            del sys.modules[unneeded]
+
+
 if "paramiko" not in sys.modules:
     defer("invoke")
+if "pyinfra" not in sys.modules:
+    import_without("typeguard", "unittest.mock")
