@@ -8,10 +8,12 @@ The contenders run side by side in one process, alternating their order every ro
 (A B C D E, E D C B A, ...), after one warm-up run each: envsetup's ubuntu-java17 (all
 its verify checks; the target's info remembered from the run before, as on repeated
 runs), the same as a first run (nothing remembered), envsetup on the same work as the
-others (contenders/java17-lean, a fixture), the raw pyinfra deploy and
-ansible-playbook (ansible-core from PyPI in its own venv,
-/var/tmp/envsetup-bench/ansible-venv). Goals (issue 8): envsetup at most
-0.8x pyinfra's wall time and at most 0.3x ansible-playbook's.
+others (contenders/java17-lean, a fixture), the raw pyinfra deploy of the issue's
+work (package, JAVA_HOME line, java -version), a raw pyinfra deploy of all that
+ubuntu-java17 does and checks (contenders/java17_full_deploy.py: alternatives,
+javac -version, the login check as well) and ansible-playbook (ansible-core from PyPI
+in its own venv, /var/tmp/envsetup-bench/ansible-venv). Goals (issue 8): envsetup at
+most 0.8x pyinfra's wall time and at most 0.3x ansible-playbook's.
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ def contenders(bench: JavaRoot, workdir: Path) -> dict[str, dict]:
     pyinfra = str(Path(sys.executable).with_name("pyinfra"))
     no_cache = workdir / "no-cache"
     no_cache.write_text("a file where envsetup's cache directory would be\n")
-    env = bench.env | {"BENCH_JAVA_HOME_LINE": java_home, "ANSIBLE_HOST_KEY_CHECKING": "False"}
+    env = bench.env | {
+        "BENCH_JAVA_HOME_LINE": java_home,
+        "BENCH_JAVA_HOME": java_home.split("=", 1)[1].strip('"'),
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+    }
     return {
         "envsetup": {
             "argv": [*envsetup_command(), "apply", "ubuntu-java17", "-t", "bench-1", "--json"],
@@ -87,6 +93,11 @@ def contenders(bench: JavaRoot, workdir: Path) -> dict[str, dict]:
         },
         "pyinfra": {
             "argv": [pyinfra, "-y", "bench-1", str(HERE / "contenders" / "java17_deploy.py")],
+            "env": env,
+        },
+        # what envsetup's ubuntu-java17 does and checks, by hand in pyinfra
+        "pyinfra-full": {
+            "argv": [pyinfra, "-y", "bench-1", str(HERE / "contenders" / "java17_full_deploy.py")],
             "env": env,
         },
         "ansible": {
@@ -146,6 +157,7 @@ def main() -> None:
         "median_s": medians,
         "ratio_envsetup_to_pyinfra": medians["envsetup"] / medians["pyinfra"],
         "ratio_envsetup_to_ansible": medians["envsetup"] / medians["ansible"],
+        "ratio_envsetup_to_pyinfra_full": medians["envsetup"] / medians["pyinfra-full"],
         "ratio_lean_to_pyinfra": medians["envsetup-lean"] / medians["pyinfra"],
         "ratio_lean_to_ansible": medians["envsetup-lean"] / medians["ansible"],
         "ratio_first_to_pyinfra": medians["envsetup-first"] / medians["pyinfra"],
@@ -155,9 +167,11 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     for name, median in medians.items():
         low, high = min(times[name]), max(times[name])
-        print(f"{name:13} median {median:.3f} s  (min {low:.3f}, max {high:.3f})")
+        print(f"{name:14} median {median:.3f} s  (min {low:.3f}, max {high:.3f})")
     print(f"envsetup / pyinfra = {result['ratio_envsetup_to_pyinfra']:.2f} (goal <= 0.8)")
     print(f"envsetup / ansible = {result['ratio_envsetup_to_ansible']:.2f} (goal <= 0.3)")
+    full = result["ratio_envsetup_to_pyinfra_full"]
+    print(f"same work: envsetup / pyinfra-full = {full:.2f}")
     print(f"same work: envsetup-lean / pyinfra = {result['ratio_lean_to_pyinfra']:.2f}, ", end="")
     print(f"/ ansible = {result['ratio_lean_to_ansible']:.2f}")
     print(f"first run: envsetup-first / pyinfra = {result['ratio_first_to_pyinfra']:.2f}, ", end="")
