@@ -197,33 +197,44 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
     if concurrency.needed(len(kw["targets"]), kw["inventory"] is not None, live):
         concurrency.patch_standard_library()  # before the engine imports pyinfra
 
+    password = None
+    if kw["sudo_password_stdin"]:
+        password = sys.stdin.readline().rstrip("\n")
+    ask = _ask_password if sys.stdin.isatty() and password is None else None
+
     gc.disable()  # importing pyinfra allocates much, and nothing of it is garbage
+    from envsetup.commands.ahead import connect_ahead
+
+    # a remembered target's SSH handshake goes on while the rest is imported and loaded
+    ahead = connect_ahead(kw["targets"], kw["inventory"], password, ask, verbose)
     from envsetup.commands.run import build_request, execute
     from envsetup.output import LineProgress, TerminalProgress, render_report, to_json
 
     gc.freeze()  # what was just imported lives until exit: later collections skip it
     gc.enable()
 
-    password = None
-    if kw["sudo_password_stdin"]:
-        password = sys.stdin.readline().rstrip("\n")
-    ask = _ask_password if sys.stdin.isatty() and password is None else None
     progress: Any = None
     if not as_json:
         progress = TerminalProgress() if live else LineProgress()
     with errors_handled(as_json, verbose):
-        request = build_request(
-            mode,
-            kw["recipes"],
-            kw["targets"],
-            kw["inventory"],
-            kw["assignments"],
-            password,
-            ask,
-            verbose,
-            kw["assume_wsl"],
-            kw.get("purge", False),
-        )
+        try:
+            request = build_request(
+                mode,
+                kw["recipes"],
+                kw["targets"],
+                kw["inventory"],
+                kw["assignments"],
+                password,
+                ask,
+                verbose,
+                kw["assume_wsl"],
+                kw.get("purge", False),
+                ahead,
+            )
+        except BaseException:
+            if ahead:
+                ahead.engine.close()  # nothing ran there; a handshake still going is left
+            raise
         try:
             with stop_on_interrupt(request.interrupt):
                 report = execute(mode, request, progress)

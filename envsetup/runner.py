@@ -71,6 +71,8 @@ class Request:
     wanted: frozenset[str] | None = None
     # targets' info from earlier runs, to read ahead with (None: read it first)
     known: KnownTargets | None = None
+    # the engine for these targets, made (and connecting) before the request was built
+    opened: Engine | None = None
 
     def engine(self, known: KnownTargets | None = None) -> Engine:
         return Engine(
@@ -85,7 +87,7 @@ class Request:
 
 def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunReport:
     listener = listener or Silent()
-    engine = request.engine(request.known)
+    engine = request.opened or request.engine(request.known)
     try:
         connections, errors = engine.connect()
         by_name = {conn.name: conn for conn in connections}

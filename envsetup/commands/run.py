@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from envsetup.catalog import load_recipe, load_requested
+from envsetup.commands.ahead import Ahead
 from envsetup.errors import UsageError
 from envsetup.known_targets import KnownTargets
 from envsetup.report import RunReport
@@ -26,8 +27,12 @@ def build_request(
     verbose: bool = False,
     assume_wsl: bool = False,
     purge: bool = False,
+    ahead: Ahead | None = None,
 ) -> Request:
-    """Load and validate everything before any target is contacted."""
+    """Load and validate everything before anything runs on a target.
+
+    ``ahead``: the engine already connecting to the one target (see ``commands.ahead``).
+    """
     if not recipes:
         raise UsageError("name at least one recipe", fix="see `envsetup list`")
     if inventory and targets:
@@ -57,7 +62,8 @@ def build_request(
         verbose,
         assume_wsl,
         wanted=wanted,
-        known=KnownTargets(),
+        known=ahead.known if ahead else KnownTargets(),
+        opened=ahead.engine if ahead else None,
     )
 
 

@@ -9,11 +9,13 @@ import logging
 import posixpath
 import secrets
 import shlex
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import gevent
+from gevent import monkey
 from pyinfra import logger as pyinfra_logger
 from pyinfra.api import Config, FactBase, Inventory, State, StringCommand
 from pyinfra.api.arguments import pop_global_arguments
@@ -89,6 +91,43 @@ class _State(State):
         self.failed_hosts.update(hosts_to_fail)
 
 
+def disconnect(host: Host) -> None:
+    with contextlib.suppress(Exception):  # best effort on the way out
+        host.disconnect()
+        # pyinfra's SSH disconnect leaves the session open until exit; end it now
+        client = getattr(host.connector, "client", None)
+        if client is not None:
+            client.close()
+
+
+class _Ahead(threading.Thread):
+    """A connection being made while the caller goes on (see ``Engine.connect_ahead``)."""
+
+    def __init__(self, connect: Callable[[], Connection]) -> None:
+        super().__init__(name="envsetup-connect-ahead", daemon=True)
+        self.connect = connect
+        self.outcome: Connection | Exception | None = None
+        self.lock = threading.Lock()
+        self.done = self.abandoned = False
+
+    def run(self) -> None:
+        try:
+            self.outcome = self.connect()
+        except Exception as exc:  # reported by ``Engine.connect``, as for other hosts
+            self.outcome = exc
+        with self.lock:
+            self.done = True
+            if self.abandoned and isinstance(self.outcome, Connection):
+                disconnect(self.outcome.host)
+
+    def finish_or_abandon(self) -> bool:
+        """True where the connection is made (or failed); otherwise it is left to close
+        itself, so that an early exit never waits for a slow or unreachable target."""
+        with self.lock:
+            self.abandoned = not self.done
+            return self.done
+
+
 class Engine:
     """Connects to targets and runs actions and probes on them through pyinfra."""
 
@@ -121,6 +160,7 @@ class Engine:
         else:
             inventory = Inventory(([(t.name, t.data) for t in targets], {}))
         self.state = _State(inventory, Config(CONNECT_TIMEOUT=10, FAIL_PERCENT=None))
+        self._ahead: _Ahead | None = None
         # pyinfra's state context is one global, not per greenlet: set it for the whole
         # run, so that hosts running concurrently never see it reset by another host's
         # ``ctx_state.use`` ending (ctx_host is per greenlet already)
@@ -128,10 +168,33 @@ class Engine:
 
     # -- connecting -------------------------------------------------------
 
+    def connect_ahead(self) -> bool:
+        """Start connecting to a lone target remembered as root, in a thread of its own.
+
+        The SSH handshake mostly waits on the target; meanwhile the caller can go on
+        (import the rest of envsetup, load the recipes). ``connect`` takes the result.
+        Nothing runs on the target: its info is remembered, and root needs no sudo.
+        False (nothing started) for several targets, a target not remembered as root,
+        or where gevent patched threads (such a thread would wait for the caller).
+        """
+        hosts = list(self.state.inventory)
+        if len(hosts) != 1 or monkey.is_module_patched("threading"):
+            return False
+        known = self.known_info(hosts[0].name)
+        if not known or known.get("uid") != "0":
+            return False
+        self._ahead = _Ahead(lambda: self._connect_one(hosts[0]))
+        self._ahead.start()
+        return True
+
     def connect(self) -> tuple[list[Connection], dict[str, str]]:
         """Connect to every host in parallel; return the connections and per-host errors."""
         hosts = list(self.state.inventory)
-        results = self.each(hosts, self._connect_one)
+        if self._ahead is not None:
+            self._ahead.join()
+            results = [self._ahead.outcome]
+        else:
+            results = self.each(hosts, self._connect_one)
         connections: list[Connection] = []
         errors: dict[str, str] = {}
         for host, result in zip(hosts, results):
@@ -213,13 +276,10 @@ class Engine:
         return {"_sudo": True, "_sudo_password": password}
 
     def close(self) -> None:
-        for host in list(self.state.activated_hosts):
-            with contextlib.suppress(Exception):  # best effort on the way out
-                host.disconnect()
-                # pyinfra's SSH disconnect leaves the session open until exit; end it now
-                client = getattr(host.connector, "client", None)
-                if client is not None:
-                    client.close()
+        # a connection still being made ahead closes itself once made
+        if self._ahead is None or self._ahead.finish_or_abandon():
+            for host in list(self.state.activated_hosts):
+                disconnect(host)
         if ctx_state.get() is self.state:
             ctx_state.reset()
 
