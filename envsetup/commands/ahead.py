@@ -1,11 +1,11 @@
 """Connecting to a run's one remembered target while envsetup loads the recipes.
 
 Importing pyinfra is most of a run's start-up, and an SSH handshake mostly waits on
-the target. Where a run's one target was reached as root before (its info is
-remembered, so the handshake is all that connecting does), the connection is started
-as soon as pyinfra is imported, and is made while the rest of envsetup is imported
-and the recipes are loaded and checked. Nothing runs on the target before they are:
-a bad recipe or variable still ends the run with the target untouched.
+the target. Where a run's one target is an SSH target reached as root before (its
+info is remembered, so the handshake is all that connecting does), the connection is
+started as soon as pyinfra is imported, and is made while the rest of envsetup is
+imported and the recipes are loaded and checked. Nothing runs on the target before
+they are: a bad recipe or variable still ends the run with the target untouched.
 """
 
 from __future__ import annotations

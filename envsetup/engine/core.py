@@ -22,6 +22,7 @@ from pyinfra.api.arguments import pop_global_arguments
 from pyinfra.api.exceptions import ConnectError, PyinfraError
 from pyinfra.api.host import Host
 from pyinfra.api.operations import run_host_op
+from pyinfra.connectors.ssh import SSHConnector
 from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
@@ -175,10 +176,16 @@ class Engine:
         (import the rest of envsetup, load the recipes). ``connect`` takes the result.
         Nothing runs on the target: its info is remembered, and root needs no sudo.
         False (nothing started) for several targets, a target not remembered as root,
-        or where gevent patched threads (such a thread would wait for the caller).
+        where gevent patched threads (such a thread would wait for the caller), and for
+        other connectors than SSH (``@local`` has nothing to wait for, and ``@chroot``
+        starts processes through gevent, which only the main thread may do).
         """
         hosts = list(self.state.inventory)
-        if len(hosts) != 1 or monkey.is_module_patched("threading"):
+        if (
+            len(hosts) != 1
+            or not isinstance(hosts[0].connector, SSHConnector)
+            or monkey.is_module_patched("threading")
+        ):
             return False
         known = self.known_info(hosts[0].name)
         if not known or known.get("uid") != "0":

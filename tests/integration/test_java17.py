@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from envsetup.engine import Engine
 from tests.helpers import envsetup, run_json, steps_by_name
 from tests.integration.roots import DebianRoot, write_ssh_alias
 
@@ -121,11 +122,22 @@ def test_debian13_is_refused_before_any_change(trixie: DebianRoot) -> None:
 
 
 def test_apply_over_ssh_alias_full_jdk(
-    bookworm: DebianRoot, keypair: tuple[Path, str], isolated_home: Path
+    bookworm: DebianRoot,
+    keypair: tuple[Path, str],
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key, public = keypair
     port = bookworm.start_sshd(public)
     write_ssh_alias(isolated_home, "java-box", port, "root", key)
+    connected_ahead: list[bool] = []
+    original = Engine.connect_ahead
+
+    def recorded(engine: Engine) -> bool:
+        connected_ahead.append(original(engine))
+        return connected_ahead[-1]
+
+    monkeypatch.setattr(Engine, "connect_ahead", recorded)
 
     code, doc, _ = run_json("apply", "ubuntu-java17", "-t", "java-box")
     assert code == 0, doc
@@ -135,6 +147,9 @@ def test_apply_over_ssh_alias_full_jdk(
     )
     code, doc, _ = run_json("apply", "ubuntu-java17", "-t", "java-box")
     assert (code, doc["changed"]) == (0, 0)
+    assert {s["verify"] for s in steps_by_name(doc).values()} == {"ok"}
+    # the second run knew the target (root): connected while the recipe loaded
+    assert connected_ahead == [False, True]
 
 
 @pytest.mark.parametrize("nopasswd", [False, True], ids=["sudo-password", "sudo-nopasswd"])

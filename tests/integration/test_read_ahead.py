@@ -16,14 +16,12 @@ import pytest
 from pyinfra.connectors.local import LocalConnector
 
 from envsetup.catalog import load_recipe
-from envsetup.engine import Engine
 from envsetup.known_targets import KnownTargets
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 from envsetup.report import RunReport
 from envsetup.runner import Request, run
 from envsetup.stepping import Mode
 from envsetup.targets import parse_target
-from tests.helpers import run_json, steps_by_name
 
 
 def local_info() -> dict[str, str]:
@@ -182,26 +180,3 @@ def test_a_remembered_platform_never_decides_a_refusal(runs: Runs, tmp_path: Pat
     assert target.error_exit == 2
     assert "elsewhere does not support" in (target.error or "")
     assert f"({local_info()['distro']} " in (target.error or "")  # the real platform, read now
-
-
-def test_the_cli_connects_ahead_to_a_remembered_target(
-    runs: Runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[bool] = []
-    original = Engine.connect_ahead
-
-    def recorded(engine: Engine) -> bool:
-        started.append(original(engine))
-        return started[-1]
-
-    monkeypatch.setattr(Engine, "connect_ahead", recorded)
-    recipe = str(tmp_path / "recipe.yaml")
-    code, doc, _ = run_json("apply", recipe, "-t", "@local")  # nothing remembered yet
-    assert (code, doc["changed"], started) == (0, 3, [False])
-
-    runs.commands.clear()
-    code, doc, _ = run_json("apply", recipe, "-t", "@local")
-    assert started == [False, True]  # connecting while the recipe loaded
-    assert (code, doc["changed"]) == (0, 0)
-    assert [s["verify"] for s in steps_by_name(doc).values()] == ["ok", "ok", "ok"]
-    assert len(runs.commands) == 1  # the one round trip, as without connecting ahead

@@ -17,6 +17,7 @@ import pytest
 
 from envsetup.engine import Engine
 from envsetup.known_targets import KnownTargets
+from envsetup.targets import parse_target
 from tests.helpers import run_json
 
 ROOT_INFO = {
@@ -150,3 +151,14 @@ def test_targets_not_remembered_as_root_are_not_connected_ahead(
     remember_target(isolated_home, "gone-too", port)
     code, _, _ = run_json("apply", "ubuntu-java17", "-t", "gone-box", "-t", "gone-too")
     assert (code, connects_ahead) == (3, [False])  # several targets: together, as before
+
+
+@pytest.mark.parametrize("target", ["@local", "@chroot/nonexistent"])
+def test_only_ssh_targets_are_connected_ahead(target: str) -> None:
+    # @local has no handshake to wait for; @chroot starts processes through gevent,
+    # which only the main thread may do
+    engine = Engine([parse_target(target)], known_info=lambda _name: ROOT_INFO)
+    try:
+        assert engine.connect_ahead() is False
+    finally:
+        engine.close()
