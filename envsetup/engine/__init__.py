@@ -10,8 +10,11 @@ standard library must be patched for gevent before this package is imported
 from envsetup.engine import (
     _deferred,  # noqa: F401 - first: before pyinfra imports paramiko
     _types_once,  # noqa: F401 - before envsetup.ops defines facts
+    match_exec,
 )
 from envsetup.engine.core import ActionOutcome, Connection, Engine
 from envsetup.engine.failures import explain_failure
+
+match_exec.install()  # after pyinfra's SSH client put its own (broken) runner in place
 
 __all__ = ["ActionOutcome", "Connection", "Engine", "explain_failure"]

@@ -1,10 +1,10 @@
 """Deferring imports that pyinfra's dependencies make but rarely use.
 
-paramiko imports ``invoke`` only to run the ``Match exec`` lines of an SSH config;
-the import costs about a tenth of a second, on every run. Until pyinfra (and so
-paramiko) is imported, a stand-in takes its place in ``sys.modules``: the first
-use of any of its attributes imports the real module, so ``Match exec`` works
-as before, and runs without it never pay for it.
+paramiko imports ``invoke`` only to run the ``Match exec`` lines of an SSH config,
+and envsetup runs those itself (``envsetup.engine.match_exec``); the import costs
+about a tenth of a second, on every run. Until pyinfra (and so paramiko) is
+imported, a stand-in takes its place in ``sys.modules``: the first use of any of
+its attributes (by anything else) imports the real module.
 
 typeguard (pyinfra checks operation arguments with it) imports ``unittest.mock``,
 and with it asyncio and ssl (about 50 ms), to ask ``isinstance(value, Mock)`` and
@@ -63,13 +63,20 @@ class _UsedOnly(type):
     def __getattr__(cls, attribute: str) -> Any:
         return getattr(cls._real(), attribute)
 
-    def __instancecheck__(cls, value: Any) -> bool:
+    def _loaded(cls) -> Any:
+        """The real name where its module is imported already, else None."""
         real = sys.modules.get(cls._module)
-        return isinstance(real, types.ModuleType) and isinstance(value, getattr(real, cls._name))
+        if not isinstance(real, types.ModuleType) or isinstance(real, NamesOnUse):
+            return None
+        return getattr(real, cls._name)
+
+    def __instancecheck__(cls, value: Any) -> bool:
+        real = cls._loaded()
+        return real is not None and isinstance(value, real)
 
     def __subclasscheck__(cls, other: type) -> bool:
-        real = sys.modules.get(cls._module)
-        return isinstance(real, types.ModuleType) and issubclass(other, getattr(real, cls._name))
+        real = cls._loaded()
+        return real is not None and issubclass(other, real)
 
 
 class NamesOnUse(types.ModuleType):
@@ -93,7 +100,7 @@ def import_without(name: str, unneeded: str) -> None:
     try:
         importlib.import_module(name)
     except Exception:
-        for module in set(sys.modules) - before:
+        for module in set(sys.modules) - before:  # the stand-in too
             del sys.modules[module]
         importlib.import_module(name)
     finally:
