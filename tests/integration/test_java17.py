@@ -130,6 +130,15 @@ def test_apply_over_ssh_alias_full_jdk(
     key, public = keypair
     port = bookworm.start_sshd(public)
     write_ssh_alias(isolated_home, "java-box", port, "root", key)
+    # and an alias whose address comes from a `Match exec` block, as OpenSSH applies it
+    # (written first: pyinfra reads ~/.ssh/config once per process)
+    with open(isolated_home / ".ssh" / "config", "a") as config:
+        config.write(
+            f"Host matched-box\n  User root\n  IdentityFile {key}\n"
+            "  StrictHostKeyChecking no\n"
+            f"  UserKnownHostsFile {isolated_home / '.ssh' / 'known_hosts'}\n\n"
+            f'Match host matched-box exec "test -d /"\n  HostName 127.0.0.1\n  Port {port}\n'
+        )
     connected_ahead: list[bool] = []
     original = Engine.connect_ahead
 
@@ -150,6 +159,9 @@ def test_apply_over_ssh_alias_full_jdk(
     assert {s["verify"] for s in steps_by_name(doc).values()} == {"ok"}
     # the second run knew the target (root): connected while the recipe loaded
     assert connected_ahead == [False, True]
+
+    code, doc, _ = run_json("verify", "ubuntu-java17", "-t", "matched-box")
+    assert (code, doc["ok"]) == (0, True), doc["targets"]  # verified through the Match block
 
 
 @pytest.mark.parametrize("nopasswd", [False, True], ids=["sudo-password", "sudo-nopasswd"])

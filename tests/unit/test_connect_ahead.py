@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from envsetup.engine import Engine
 from envsetup.known_targets import KnownTargets
 from envsetup.targets import parse_target
-from tests.helpers import run_json
 
 ROOT_INFO = {
     "distro": "debian",
@@ -78,57 +80,50 @@ def silent_server() -> Iterator[SilentServer]:
     server = SilentServer()
     yield server
     server.close()
-    for thread in threading.enumerate():  # the handshake left behind ends on the EOF
-        if thread.name == "envsetup-connect-ahead":
-            thread.join(timeout=15)
-            assert not thread.is_alive()
+
+
+def envsetup_cli(*args: str) -> tuple[int, dict[str, Any]]:
+    """A new ``envsetup`` process, as a user runs it (this one may have gevent's patches,
+    which turn connecting ahead off). It gets 30 s: a run waiting for a handshake that
+    never ends would instead hit pyinfra's connect timeout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "envsetup", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.returncode, json.loads(done.stdout)
 
 
 @pytest.fixture
-def connects_ahead(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """What each ``Engine.connect_ahead`` answered (True: a connection was started)."""
-    answers: list[bool] = []
-    original = Engine.connect_ahead
-
-    def recorded(engine: Engine) -> bool:
-        answers.append(original(engine))
-        return answers[-1]
-
-    monkeypatch.setattr(Engine, "connect_ahead", recorded)
-    return answers
+def broken_recipe(tmp_path: Path) -> str:
+    path = tmp_path / "broken" / "recipe.yaml"
+    path.parent.mkdir()
+    path.write_text("name: broken\nsummary: a typo below\nsteps:\n  - name: x\n    aptt: {}\n")
+    return str(path)
 
 
 def test_a_bad_recipe_ends_the_run_without_waiting_for_the_target(
-    tmp_path: Path,
-    isolated_home: Path,
-    silent_server: SilentServer,
-    connects_ahead: list[bool],
+    isolated_home: Path, silent_server: SilentServer, broken_recipe: str
 ) -> None:
     remember_target(isolated_home, "slow-box", silent_server.port)
-    broken = tmp_path / "broken" / "recipe.yaml"
-    broken.parent.mkdir()
-    broken.write_text("name: broken\nsummary: a typo below\nsteps:\n  - name: x\n    aptt: {}\n")
 
-    code, doc, _ = run_json("apply", str(broken), "-t", "slow-box")
+    code, doc = envsetup_cli("apply", broken_recipe, "-t", "slow-box")
 
-    assert connects_ahead == [True]
-    assert silent_server.accepted.wait(timeout=10)  # the connection was under way
     assert code == 2, doc
     assert "recipe.yaml" in doc["error"], doc
-    # the run ended while the target still had not answered: nothing waited for it
-    assert any(t.name == "envsetup-connect-ahead" for t in threading.enumerate())
+    # the handshake had begun while the recipe was read, and the run did not wait for
+    # it: the target never answered, and a waiting run would have hit the timeout
+    assert silent_server.accepted.wait(timeout=5)
 
 
-def test_an_unreachable_remembered_target_is_reported_as_before(
-    isolated_home: Path, connects_ahead: list[bool]
-) -> None:
+def test_an_unreachable_remembered_target_is_reported_as_before(isolated_home: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as closed:
         port = closed.getsockname()[1]  # nothing listens there once closed
     remember_target(isolated_home, "gone-box", port)
 
-    code, doc, _ = run_json("apply", "ubuntu-java17", "-t", "gone-box")
+    code, doc = envsetup_cli("apply", "ubuntu-java17", "-t", "gone-box")
 
-    assert connects_ahead == [True]
     assert code == 3, doc
     target = doc["targets"][0]
     assert target["target"] == "gone-box"
@@ -136,21 +131,65 @@ def test_an_unreachable_remembered_target_is_reported_as_before(
     assert "sshd listens on that port" in target["error"], target  # the fix, as without it
 
 
-def test_targets_not_remembered_as_root_are_not_connected_ahead(
-    isolated_home: Path, connects_ahead: list[bool]
+def test_targets_not_remembered_as_root_are_not_contacted_before_the_recipes_load(
+    isolated_home: Path, silent_server: SilentServer, broken_recipe: str
 ) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as closed:
-        port = closed.getsockname()[1]
-    remember_target(isolated_home, "gone-box", port)
-    known = json.loads((isolated_home / ".cache/envsetup/targets.json").read_text())
-    known["gone-box"]["uid"] = "1000"  # a login that may need sudo: nothing before the recipes
-    (isolated_home / ".cache/envsetup/targets.json").write_text(json.dumps(known))
+    remember_target(isolated_home, "slow-box", silent_server.port)
+    remember_target(isolated_home, "slow-too", silent_server.port)
+    # several targets: connected together once the recipes are loaded, as before
+    code, _ = envsetup_cli("apply", broken_recipe, "-t", "slow-box", "-t", "slow-too")
+    assert code == 2 and not silent_server.accepted.wait(timeout=0.5)
 
-    code, _, _ = run_json("apply", "ubuntu-java17", "-t", "gone-box")
-    assert (code, connects_ahead) == (3, [False])
-    remember_target(isolated_home, "gone-too", port)
-    code, _, _ = run_json("apply", "ubuntu-java17", "-t", "gone-box", "-t", "gone-too")
-    assert (code, connects_ahead) == (3, [False])  # several targets: together, as before
+    known = json.loads((isolated_home / ".cache/envsetup/targets.json").read_text())
+    known["slow-box"]["uid"] = "1000"  # a login that may need sudo: nothing before the recipes
+    (isolated_home / ".cache/envsetup/targets.json").write_text(json.dumps(known))
+    code, _ = envsetup_cli("apply", broken_recipe, "-t", "slow-box")
+    assert code == 2 and not silent_server.accepted.wait(timeout=0.5)
+
+
+GIVE_UP_SCRIPT = """
+import sys, threading
+from envsetup.engine import Engine
+from envsetup.known_targets import KnownTargets
+from envsetup.targets import parse_target
+engine = Engine([parse_target("slow-box")], known_info=KnownTargets().get)
+assert engine.connect_ahead()
+engine.close()  # returns at once, the handshake still waiting on the target
+ahead = next(t for t in threading.enumerate() if t.name == "envsetup-connect-ahead")
+assert ahead.is_alive()
+print("closed while connecting", flush=True)
+sys.stdin.readline()  # the target hangs up: the handshake fails, the thread ends
+ahead.join(timeout=20)
+assert not ahead.is_alive() and not engine.state.activated_hosts
+print("ok", flush=True)
+"""
+
+
+def test_a_handshake_given_up_ends_on_its_own(
+    isolated_home: Path, silent_server: SilentServer
+) -> None:
+    # a new interpreter: threads must be real ones (see envsetup_cli)
+    remember_target(isolated_home, "slow-box", silent_server.port)
+    child = subprocess.Popen(
+        [sys.executable, "-c", GIVE_UP_SCRIPT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    try:
+        assert child.stdout.readline().strip() == "closed while connecting"
+        assert silent_server.accepted.wait(timeout=10)
+        silent_server.close()
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "ok"
+    finally:
+        child.kill()
+        child.wait()
+        assert child.stderr is not None
+        child.stderr.close()
 
 
 @pytest.mark.parametrize("target", ["@local", "@chroot/nonexistent"])
