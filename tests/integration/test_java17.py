@@ -157,7 +157,9 @@ def test_apply_over_ssh_alias_full_jdk(
     code, doc, _ = run_json("apply", "ubuntu-java17", "-t", "java-box")
     assert (code, doc["changed"]) == (0, 0)
     assert {s["verify"] for s in steps_by_name(doc).values()} == {"ok"}
-    # the second run knew the target (root): connected while the recipe loaded
+    # the second run knew the target (root): connected while the recipe loaded (in this
+    # process, before the inventory test below imports pyinfra_cli, which patches it for
+    # gevent and so turns connecting ahead off)
     assert connected_ahead == [False, True]
 
     code, doc, _ = run_json("verify", "ubuntu-java17", "-t", "matched-box")
