@@ -187,8 +187,7 @@ class Engine:
             or monkey.is_module_patched("threading")
         ):
             return False
-        known = self.known_info(hosts[0].name)
-        if not known or known.get("uid") != "0":
+        if self._known_root(hosts[0].name) is None:
             return False
         self._ahead = _Ahead(lambda: self._connect_one(hosts[0]))
         self._ahead.start()
@@ -220,12 +219,17 @@ class Engine:
             raise TargetError(explain_connect_error(host.name, str(exc))) from None
         self.state.activate_host(host)
         conn = Connection(host.name, host, FactCache(self.state, host))
-        known = self.known_info(host.name)
-        if known and known.get("uid") == "0":  # root needs no sudo: nothing else to learn
+        known = self._known_root(host.name)
+        if known is not None:  # root needs no sudo: nothing else to learn
             conn.info, conn.confirmed = dict(known), False
         else:
             self._learn(conn, self._read_info(conn))
         return conn
+
+    def _known_root(self, name: str) -> dict[str, str] | None:
+        """The target's info from an earlier run, where it logged in as root."""
+        known = self.known_info(name)
+        return known if known and known.get("uid") == "0" else None
 
     def _fact(self, conn: Connection, cls: type[FactBase[Any]], **kwargs: Any) -> Any:
         """One fact of this target, read as pyinfra reads it (answered from what was read
