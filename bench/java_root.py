@@ -22,12 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 LEAN_RECIPE = REPO / "bench" / "contenders" / "java17-lean" / "recipe.yaml"
 sys.path.insert(0, str(REPO))
 
-from tests.integration.roots import (  # noqa: E402
-    DebianRoot,
-    free_port,
-    make_keypair,
-    write_ssh_alias,
-)
+from tests.helpers import write_ssh_alias  # noqa: E402
+from tests.integration.roots import DebianRoot, free_port, make_keypair  # noqa: E402
 
 
 @dataclass

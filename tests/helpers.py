@@ -36,3 +36,17 @@ def steps_by_name(doc: dict[str, Any], target: int = 0) -> dict[str, dict[str, A
         for recipe in doc["targets"][target]["recipes"]
         for step in recipe["steps"]
     }
+
+
+def write_ssh_alias(home: Path, alias: str, port: int, user: str, key: Path | None = None) -> None:
+    """A ~/.ssh/config alias for a loopback port, as a user would write one, for pyinfra
+    to honour (``key``: its IdentityFile, where a login needs one)."""
+    ssh = home / ".ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    identity = f"  IdentityFile {key}\n" if key else ""
+    with open(ssh / "config", "a") as config:
+        config.write(
+            f"Host {alias}\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n"
+            f"{identity}  StrictHostKeyChecking no\n"
+            f"  UserKnownHostsFile {ssh / 'known_hosts'}\n\n"
+        )

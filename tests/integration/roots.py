@@ -223,18 +223,6 @@ def make_keypair(directory: Path) -> tuple[Path, str]:
     return key, (directory / "id_ed25519.pub").read_text()
 
 
-def write_ssh_alias(home: Path, alias: str, port: int, user: str, key: Path) -> None:
-    """A ~/.ssh/config alias, as a user would write one, for pyinfra to honour."""
-    ssh = home / ".ssh"
-    ssh.mkdir(mode=0o700, exist_ok=True)
-    with open(ssh / "config", "a") as config:
-        config.write(
-            f"Host {alias}\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n"
-            f"  IdentityFile {key}\n  StrictHostKeyChecking no\n"
-            f"  UserKnownHostsFile {ssh / 'known_hosts'}\n\n"
-        )
-
-
 class BootedRoot(DebianRoot):
     """A Debian root booted with systemd as PID 1 in its own PID namespace, reached over SSH.
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_json, steps_by_name
-from tests.integration.roots import DebianRoot, write_ssh_alias
+from tests.helpers import run_json, steps_by_name, write_ssh_alias
+from tests.integration.roots import DebianRoot
 
 WHEELS = Path("/opt/wheels")
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "make_tiny_model.py"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from envsetup.engine import Engine
-from tests.helpers import envsetup, run_json, steps_by_name
-from tests.integration.roots import DebianRoot, write_ssh_alias
+from tests.helpers import envsetup, run_json, steps_by_name, write_ssh_alias
+from tests.integration.roots import DebianRoot
 
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
 EXISTING_ENV = (

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.helpers import run_json
-from tests.integration.roots import DebianRoot, debian_root, write_ssh_alias
+from tests.helpers import run_json, write_ssh_alias
+from tests.integration.roots import DebianRoot, debian_root
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import run_json, steps_by_name
-from tests.integration.roots import DebianRoot, booted_root, write_ssh_alias
+from tests.helpers import run_json, steps_by_name, write_ssh_alias
+from tests.integration.roots import DebianRoot, booted_root
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "ollama"))
 from build_archive import build  # noqa: E402  (a fixture module, not a package)

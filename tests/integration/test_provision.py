@@ -9,7 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.integration.roots import DebianRoot, write_ssh_alias
+from tests.helpers import write_ssh_alias
+from tests.integration.roots import DebianRoot
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP = shutil.ignore_patterns(

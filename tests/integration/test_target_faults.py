@@ -8,8 +8,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.helpers import run_json
-from tests.integration.roots import DebianRoot, debian_root, make_keypair, write_ssh_alias
+from tests.helpers import run_json, write_ssh_alias
+from tests.integration.roots import DebianRoot, debian_root, make_keypair
 
 RECIPE = str(Path(__file__).parent.parent / "fixtures" / "recipes" / "hostile" / "recipe.yaml")
 WATCHED = ("/var/lib/dpkg/status", "/etc/environment")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import envsetup, run_json, steps_by_name
-from tests.integration.roots import DebianRoot, booted_root, write_ssh_alias
+from tests.helpers import envsetup, run_json, steps_by_name, write_ssh_alias
+from tests.integration.roots import DebianRoot, booted_root
 
 WSL_CONF = """\
 # /etc/wsl.conf, written by hand

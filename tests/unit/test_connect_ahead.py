@@ -7,6 +7,7 @@ that accepts and then says nothing (a handshake that hangs), and a closed port.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from envsetup.engine import Engine
 from envsetup.known_targets import KnownTargets
 from envsetup.targets import parse_target
+from tests.helpers import write_ssh_alias
 
 ROOT_INFO = {
     "distro": "debian",
@@ -42,13 +44,7 @@ ROOT_INFO = {
 
 def remember_target(home: Path, alias: str, port: int) -> None:
     """An SSH alias for a loopback port, and that target remembered as reached as root."""
-    ssh = home / ".ssh"
-    ssh.mkdir(mode=0o700, exist_ok=True)
-    with open(ssh / "config", "a") as config:
-        config.write(
-            f"Host {alias}\n  HostName 127.0.0.1\n  Port {port}\n  User root\n"
-            f"  StrictHostKeyChecking no\n  UserKnownHostsFile {ssh / 'known_hosts'}\n\n"
-        )
+    write_ssh_alias(home, alias, port, "root")
     known = KnownTargets()
     known.remember(alias, ROOT_INFO)
     known.save()
@@ -65,7 +61,7 @@ class SilentServer:
         self.thread.start()
 
     def _serve(self) -> None:
-        with __import__("contextlib").suppress(OSError):
+        with contextlib.suppress(OSError):
             self.conn, _ = self.listener.accept()
             self.accepted.set()
 
