@@ -29,10 +29,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpu import CORES, machine_cpu_s
 from java_root import LEAN_RECIPE, REPO, envsetup_command, java_root
 
 HERE = Path(__file__).parent
-CORES = os.cpu_count() or 1
 
 
 def jvm_checks_alone(root: Path, count: int, lean: bool) -> float:
@@ -47,13 +47,6 @@ def jvm_checks_alone(root: Path, count: int, lean: bool) -> float:
     for process in processes:
         process.wait()
     return time.perf_counter() - started
-
-
-def machine_cpu_s() -> float:
-    """CPU seconds all cores of this machine have spent busy since boot (not idle, not iowait)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    ticks = [int(value) for value in fields[:8]]  # user nice system idle iowait irq softirq steal
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
