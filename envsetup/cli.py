@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -64,6 +63,8 @@ def errors_handled(as_json: bool = False, verbose: bool = False) -> Iterator[Non
     except click.exceptions.Exit:
         raise
     except Exception as exc:  # an unexpected error: say what and where to report it
+        import traceback
+
         import pyinfra
 
         if verbose:

@@ -7,6 +7,7 @@ outside it (``..`` or a symlink) is refused.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -53,10 +54,15 @@ _STRINGS = _environment()
 TEMPLATE_GLOBALS = frozenset(_STRINGS.globals)
 
 
-def template_names(source: str) -> set[str]:
-    """The variable names a template string refers to; ValueError on a syntax error."""
+@functools.lru_cache(maxsize=1024)
+def template_names(source: str) -> frozenset[str]:
+    """The variable names a template string refers to; ValueError on a syntax error.
+
+    Remembered per string: recipes repeat the same templates (``{{ java_home }}``),
+    and parsing is most of what validating one costs.
+    """
     try:
-        return set(meta.find_undeclared_variables(_STRINGS.parse(source)))
+        return frozenset(meta.find_undeclared_variables(_STRINGS.parse(source)))
     except TemplateError as exc:
         raise ValueError(str(exc)) from None
 

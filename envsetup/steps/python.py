@@ -4,8 +4,6 @@ import re
 import shlex
 from typing import Any, ClassVar
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from envsetup.kinds import Action, Field, Op, StepContext
 
 USER_RE = re.compile(r"[a-z_][a-z0-9_-]*[$]?")
@@ -62,6 +60,9 @@ class Pip:
 
     @staticmethod
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
+        # rendering needs it, validating a recipe (``envsetup list``) does not
+        from packaging.requirements import InvalidRequirement, Requirement
+
         _check_path(args["venv"], "venv")
         _check_user(args["user"])
         for text in args["requirements"]:

@@ -85,3 +85,39 @@ def test_an_import_that_needs_the_real_module_gets_it(tmp_path: Path) -> None:
         [sys.executable, "-c", FALLBACK_SCRIPT], capture_output=True, text=True, env=env
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+VALIDATE_SCRIPT = """
+import sys
+from envsetup.commands.recipes import list_recipes  # as `envsetup list` without its cache
+entries = list_recipes()
+assert entries and all(entry["error"] is None for entry in entries), entries
+# only rendering or running needs these
+loaded = [name for name in ("pyinfra", "packaging.requirements", "urllib.request")
+          if name in sys.modules]
+assert not loaded, loaded
+print("ok")
+"""
+
+HELP_SCRIPT = """
+import sys
+from envsetup.cli import main
+try:
+    main(["--help"])
+except SystemExit:
+    pass
+assert "traceback" not in sys.modules  # only an unexpected error needs it
+"""
+
+
+def test_validating_recipes_imports_nothing_only_running_them_needs(tmp_path: Path) -> None:
+    env = os.environ | {"XDG_CACHE_HOME": str(tmp_path)}  # a cold cache: every recipe validated
+    done = subprocess.run(
+        [sys.executable, "-c", VALIDATE_SCRIPT], capture_output=True, text=True, env=env
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_help_does_not_import_traceback() -> None:
+    done = subprocess.run([sys.executable, "-c", HELP_SCRIPT], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -97,3 +97,31 @@ def test_defaults_render_from_target_facts_but_overrides_never_render() -> None:
     }
     literal = resolve_variables(recipe, {"home": "/opt/{{ target.user }}"}, TARGET)
     assert literal["home"] == "/opt/{{ target.user }}"
+
+
+def test_pip_requirements_are_checked_when_rendered() -> None:
+    from envsetup.steps.python import Pip
+
+    def action(*requirements: str) -> object:
+        args = {"venv": "/opt/venv", "requirements": list(requirements), "user": "root"}
+        return Pip.action(args | {"options": []}, None)  # type: ignore[arg-type]
+
+    assert action("transformers>=4.40", "torch==2.13.0").kwargs["requirements"] == [  # type: ignore[attr-defined]
+        "transformers>=4.40",
+        "torch==2.13.0",
+    ]
+    with pytest.raises(ValueError, match="'torch>>2' is not a requirement"):
+        action("torch>>2")
+    with pytest.raises(ValueError, match="URL requirements are not allowed"):
+        action("pkg @ https://example.invalid/pkg.whl")
+
+
+def test_template_names_are_remembered_but_errors_raised_every_time() -> None:
+    from envsetup.templates import template_names
+
+    source = "{{ a }}-{{ target.arch }}"
+    assert template_names(source) == {"a", "target"}
+    assert template_names(source) is template_names(source)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="expected token 'end of print statement'"):
+            template_names("{{ a b }}")
