@@ -99,17 +99,18 @@ def test_defaults_render_from_target_facts_but_overrides_never_render() -> None:
     assert literal["home"] == "/opt/{{ target.user }}"
 
 
-def test_pip_requirements_are_checked_when_rendered() -> None:
+def test_pip_requirements_are_checked_when_rendered(tmp_path: Path) -> None:
+    from envsetup.kinds import Op, StepContext
     from envsetup.steps.python import Pip
 
-    def action(*requirements: str) -> object:
+    def action(*requirements: str) -> Op:
         args = {"venv": "/opt/venv", "requirements": list(requirements), "user": "root"}
-        return Pip.action(args | {"options": []}, None)  # type: ignore[arg-type]
+        op = Pip.action(args | {"options": []}, StepContext(tmp_path, {}))
+        assert isinstance(op, Op)
+        return op
 
-    assert action("transformers>=4.40", "torch==2.13.0").kwargs["requirements"] == [  # type: ignore[attr-defined]
-        "transformers>=4.40",
-        "torch==2.13.0",
-    ]
+    wanted = ["transformers>=4.40", "torch==2.13.0"]
+    assert action(*wanted).kwargs["requirements"] == wanted
     with pytest.raises(ValueError, match="'torch>>2' is not a requirement"):
         action("torch>>2")
     with pytest.raises(ValueError, match="URL requirements are not allowed"):
