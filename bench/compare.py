@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from cpu import run_counted
+from cpu import CORES, run_counted
 from java_root import LEAN_RECIPE, REPO, JavaRoot, envsetup_command, java_root
 
 HERE = Path(__file__).parent
@@ -163,7 +163,7 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in times.items()}
     result = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.node()}: {platform.platform()}, {__import__('os').cpu_count()} CPUs",
+        "machine": f"{platform.node()}: {platform.platform()}, {CORES} CPUs",
         "python": platform.python_version(),
         "ansible_core": ansible_version,
         "rounds": args.rounds,

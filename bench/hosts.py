@@ -131,7 +131,7 @@ def main() -> None:
     one, many = results[str(min(args.counts))], results[str(max(args.counts))]
     document = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.node()}: {platform.platform()}, {os.cpu_count()} CPUs",
+        "machine": f"{platform.node()}: {platform.platform()}, {CORES} CPUs",
         "python": platform.python_version(),
         "runs": args.runs,
         "recipe": "java17-lean (fixture)" if args.lean else "ubuntu-java17",

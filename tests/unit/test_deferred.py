@@ -104,8 +104,8 @@ import sys
 from envsetup.cli import main
 try:
     main(["--help"])
-except SystemExit:
-    pass
+except SystemExit as done:
+    assert done.code in (0, None), done.code
 assert "traceback" not in sys.modules  # only an unexpected error needs it
 """
 
