@@ -9,11 +9,9 @@ only when it has something to install.
 
 from __future__ import annotations
 
-import base64
 import shlex
 import time
 from collections.abc import Callable, Iterator
-from io import BytesIO
 from typing import Any
 
 from pyinfra import host
@@ -22,7 +20,9 @@ from pyinfra.facts.apt import noninteractive_apt
 from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
 
+from envsetup import target_files
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
+from envsetup.target_files import FileRefused, Refusal, TargetFile
 
 
 class TargetInfo(FactBase[dict[str, str]]):
@@ -35,32 +35,26 @@ class TargetInfo(FactBase[dict[str, str]]):
         return parse_target_info(output)
 
 
-class RawFile(FactBase[dict[str, Any] | None]):
-    """A file's mode, owner, group and exact bytes; None when absent.
+class RawFile(FactBase[TargetFile | Refusal]):
+    """Where a path leads on the target, whose ground it is, and the file's mode, owner and
+    exact bytes (see ``envsetup.target_files``); a ``Refusal`` says why it is not editable.
 
-    A file that exists but cannot be read gives ``{"unreadable": ...}``, never None:
-    an editor must not mistake it for an absent file and overwrite it.
+    A file that exists but cannot be read is refused, never taken as absent: an editor
+    must not mistake it for a missing file and overwrite it.
     """
 
     @staticmethod
-    def default() -> dict[str, Any]:
-        return {"unreadable": "the file could not be read"}
+    def default() -> Refusal:
+        return Refusal("the target could not read the file")
 
     def command(self, path: str) -> str:
-        quoted = shlex.quote(path)
-        return (
-            f"if [ -f {quoted} ]; then stat -c '%a %U %G' {quoted} && base64 -w0 {quoted} && echo;"
-            f" elif [ -e {quoted} ]; then echo not-a-file; else echo absent; fi"
-        )
+        return target_files.read_command(path)
 
-    def process(self, output: list[str]) -> dict[str, Any] | None:
-        if output == ["absent"]:
-            return None
-        if output == ["not-a-file"]:
-            return {"unreadable": "it exists but is not a regular file"}
-        mode, user, group = output[0].split()
-        data = base64.b64decode("".join(output[1:]))
-        return {"mode": mode, "user": user, "group": group, "bytes": data}
+    def process(self, output: list[str]) -> TargetFile | Refusal:
+        try:
+            return target_files.parse_read(output)
+        except FileRefused as exc:
+            return Refusal(str(exc))
 
 
 class Alternative(FactBase[dict[str, Any] | None]):
@@ -98,18 +92,13 @@ class PathExists(FactBase[bool]):
         return bool(output) and output[-1] == "yes"
 
 
-class UnreadableFile(Exception):
-    pass
-
-
-def decode(raw: dict[str, Any] | None, path: str) -> str | None:
-    """A RawFile fact as text (None when the file is absent); refuses an unreadable one."""
-    if raw is None:
+def decode(found: TargetFile | Refusal) -> str | None:
+    """A RawFile fact as text (None when the file is absent); FileRefused for a refusal."""
+    if isinstance(found, Refusal):
+        raise FileRefused(f"{found.reason}; it was left as it is")
+    if found.data is None:
         return None
-    if "unreadable" in raw:
-        raise UnreadableFile(f"cannot read {path}: {raw['unreadable']}; it was left as it is")
-    data: bytes = raw["bytes"]
-    return data.decode("utf-8", errors="surrogateescape")
+    return found.data.decode("utf-8", errors="surrogateescape")
 
 
 @operation()
@@ -120,65 +109,38 @@ def edit_file(
     owner: str | None = None,
     group: str | None = None,
 ) -> Iterator[Any]:
-    """Rewrite ``path`` through ``edit`` when the result differs, atomically.
+    """Rewrite the file ``path`` leads to through ``edit`` when the result differs.
 
-    The new content goes to a temporary file in the same directory, gets the
-    original's mode and owner (or the given ones), and is renamed over the file.
-    The original is kept as ``<file>.envsetup-<UTC timestamp>`` (the last few).
+    See ``envsetup.target_files``: links are followed on the target, the work is done
+    as the user who owns the ground, the new file is a ``mktemp`` file renamed over the
+    old one, which is kept as ``<file>.envsetup-<UTC timestamp>`` (the last few).
     """
-    raw = host.get_fact(RawFile, path=path)
-    old = decode(raw, path)
+    found = host.get_fact(RawFile, path=path)
+    old = decode(found)
     new = edit(old)
     if new is None:
+        if old is not None:
+            raise FileRefused(f"{path} exists; removing a file is not an edit")
         host.noop(f"{path} is absent, as wanted")
         return
-    mode_ok = raw is None or mode is None or int(raw["mode"], 8) == int(mode, 8)
+    assert isinstance(found, TargetFile)
+    mode_ok = found.mode is None or mode is None or int(found.mode, 8) == int(mode, 8)
     if new == old and mode_ok:
         host.noop(f"{path} is up to date")
         return
-    want_mode = mode or (raw["mode"] if raw else "644")
-    if new == old:
-        yield StringCommand("chmod", want_mode, shlex.quote(path))
-        return
-    want_owner = owner or (raw["user"] if raw else "root")
-    want_group = group or (raw["group"] if raw else want_owner)
-    directory, _, base = path.rpartition("/")
-    temp = f"{directory}/.{base}.envsetup-new"
-    # creating the temporary file first makes a read-only or unwritable target say so
-    yield StringCommand(
-        "mkdir", "-p", shlex.quote(directory or "/"), "&&", "touch", shlex.quote(temp)
-    )
-    yield FileUploadCommand(BytesIO(new.encode("utf-8", errors="surrogateescape")), temp)
-    if raw is not None:  # keep the original next to it, and only the last few of those
-        yield from _backup(path)
-    yield StringCommand(
-        "chmod",
-        want_mode,
-        shlex.quote(temp),
-        "&&",
-        "chown",
-        shlex.quote(f"{want_owner}:{want_group}"),
-        shlex.quote(temp),
-        "&&",
-        "mv",
-        "-f",
-        shlex.quote(temp),
-        shlex.quote(path),
-    )
-
-
-def _backup(path: str) -> Iterator[StringCommand]:
+    want_mode = mode or found.mode or "644"
+    if found.mode is None:  # a new file: the ground's owner's unless said otherwise
+        who = owner or found.ground_user
+        want_owner = f"{who}:{group or who}"
+    else:
+        want_owner = f"{owner or found.user}:{group or found.group}"
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    quoted = shlex.quote(path)
-    yield StringCommand("cp", "-p", quoted, shlex.quote(f"{path}.envsetup-{stamp}"))
-    prune = (
-        f"ls -1d -- {quoted}.envsetup-* 2>/dev/null | sort | head -n -{KEEP_BACKUPS} "
-        '| while IFS= read -r old; do rm -f -- "$old"; done'
+    data = new.encode("utf-8", errors="surrogateescape")
+    yield StringCommand(
+        target_files.write_command(path, found, data, want_mode, want_owner, stamp)
     )
-    yield StringCommand("sh", "-c", shlex.quote(prune))
 
 
-KEEP_BACKUPS = 5  # backups kept next to an edited file
 LOCK_TIMEOUT = 300  # seconds apt waits for another apt/dpkg to release its lock
 
 

@@ -6,6 +6,7 @@ The schema takes the allowed check kinds from ``CHECK_KINDS``.
 from __future__ import annotations
 
 from envsetup.checks.command import CommandCheck
+from envsetup.checks.env_file import EnvFileCheck
 from envsetup.checks.file import FileCheck
 from envsetup.checks.http import HttpCheck
 from envsetup.checks.ini import IniCheck
@@ -20,6 +21,7 @@ CHECK_KINDS = {
         CommandCheck,
         VersionCheck,
         FileCheck,
+        EnvFileCheck,
         PackageCheck,
         LoginEnvCheck,
         IniCheck,

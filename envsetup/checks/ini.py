@@ -11,14 +11,18 @@ ABSENT = "@@envsetup-absent@@"
 
 
 class IniCheck:
-    """An INI key has a value, read as WSL reads /etc/wsl.conf (the first occurrence wins)."""
+    """What WSL gets for a key of /etc/wsl.conf, read as WSL's own parser reads it (the first
+    occurrence wins, nothing after an invalid line is read, booleans by meaning: ``1`` is
+    ``true``; see ``envsetup.editors.ini``). Not a regex over the file."""
 
     name: ClassVar[str] = "ini"
     fields: ClassVar[dict[str, Field]] = {
         "path": Field("str", required=True, doc="the INI file"),
         "section": Field("str", required=True, doc="section name"),
         "key": Field("str", required=True, doc="key name"),
-        "value": Field("str", required=True, doc="expected value (compared case-insensitively)"),
+        "value": Field(
+            "str", required=True, doc="expected value (booleans by meaning, others exactly)"
+        ),
     }
 
     @staticmethod
@@ -32,11 +36,14 @@ class IniCheck:
         if output.strip() == ABSENT:
             return ProbeResult("failed", f"{args['path']} does not exist")
         value = ini.get_key(output, args["section"], args["key"])
-        if value is None:
-            return ProbeResult("failed", f"{where} is not set")
-        if value.strip().lower() != args["value"].lower():
-            return ProbeResult("failed", f"{where} is {value!r}, expected {args['value']!r}")
-        return ProbeResult("ok", f"{where} is {value}")
+        if not ini.same_value(value, args["value"]):
+            parsed = ini.parse(output)
+            seen = "is not set" if value is None else f"reads as {value!r}"
+            why = ""
+            if parsed.stopped_at is not None:
+                why = f"; WSL stops reading at line {parsed.stopped_at + 1} ({parsed.why})"
+            return ProbeResult("failed", f"{where} {seen}, expected {args['value']!r}{why}")
+        return ProbeResult("ok", f"{where} reads as {value}")
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ import re
 
 from envsetup.doctor.machine import Machine
 from envsetup.doctor.model import Finding, Status
-from envsetup.editors.envfile import get_values
+from envsetup.editors.envfile import definitions, get_value
 
 FIX = "envsetup apply ubuntu-java17"
 _VERSION = re.compile(r'(?:version|javac) "?(\d+)(?:\.(\d+))?')
@@ -88,9 +88,10 @@ def java(machine: Machine) -> list[Finding]:
 def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
     """JAVA_HOME in /etc/environment, in this process, and in a fresh login session."""
     env_file = machine.read("/etc/environment") or ""
-    values = get_values(env_file, "JAVA_HOME")
+    values = definitions(env_file, "JAVA_HOME")
+    seen = get_value(env_file, "JAVA_HOME")  # what a login session gets: the last one
     findings: list[Finding] = []
-    if not values:
+    if seen is None:
         status: Status = "warn" if java_v is not None else "skip"
         findings.append(
             Finding("java.home", status, "JAVA_HOME is not set in /etc/environment", fix=FIX)
@@ -102,11 +103,11 @@ def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
                 "java.home.duplicates",
                 "fail",
                 f"/etc/environment sets JAVA_HOME {len(values)} times: {', '.join(values)}",
-                "pam_env uses one of them; tools disagree about which",
+                "pam_env uses the last one; tools that read the file differently may not",
                 FIX,
             )
         )
-    home = values[0]
+    home = seen
     home_v = jdk_major(machine, home)
     if not machine.exists(home):
         findings.append(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from envsetup.doctor.checks_platform import booted, wsl_of
 from envsetup.doctor.machine import Machine
 from envsetup.doctor.model import Finding
@@ -20,22 +18,23 @@ BOOLEAN_KEYS = {
     ("interop", "enabled"),
     ("interop", "appendwindowspath"),
 }
-_LINE = re.compile(r"^\s*(#.*|\[[A-Za-z0-9]+\]|[A-Za-z0-9]+\s*=.*)?\s*$")
 
 
 def wsl_conf_problems(text: str) -> list[str]:
-    """What WSL would stumble on: a malformed line stops its parser; bad booleans."""
+    """What WSL would stumble on: the line its parser stops at (see
+    ``envsetup.editors.ini``); booleans it does not accept."""
     problems = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not _LINE.match(line):
-            problems.append(
-                f"line {number}: {line.strip()!r} is malformed (WSL stops reading here)"
-            )
-            break
+    parsed = ini.parse(text)
+    if parsed.stopped_at is not None:
+        line = ini.physical_lines(text)[parsed.stopped_at].strip()
+        problems.append(
+            f"line {parsed.stopped_at + 1}: {line!r} is invalid ({parsed.why}); "
+            "WSL reads nothing after it"
+        )
     for section, key in sorted(BOOLEAN_KEYS):
         value = ini.get_key(text, section, key)
-        if value is not None and value.strip().lower() not in BOOLEANS:
-            problems.append(f"[{section}] {key}={value.strip()} is not true/false/1/0")
+        if value is not None and value.lower() not in BOOLEANS:
+            problems.append(f"[{section}] {key}={value} is not true/false/1/0")
     return problems
 
 

@@ -26,6 +26,7 @@ from pyinfra.connectors.ssh import SSHConnector
 from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
+from envsetup.editors import EditRefused
 from envsetup.engine.facts import CHECK_TIMEOUT, FactCache
 from envsetup.engine.failures import explain_connect_error, explain_failure
 from envsetup.engine.lines import LINES
@@ -34,6 +35,7 @@ from envsetup.fetch import FetchError, checksum_from_list, discard, fetch, obtai
 from envsetup.kinds import Action, Fetch, FileEdit, Op, Stream, Unpack
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 from envsetup.probes import batch_script, gate, split_batch, stdout_only
+from envsetup.target_files import FileRefused
 from envsetup.targets import TargetSpec
 
 T = TypeVar("T")
@@ -540,7 +542,7 @@ class Engine:
                 if not go_ahead():
                     return HELD
                 ok = run_host_op(self.state, conn.host, meta._hash)
-        except PyinfraError as exc:
+        except (PyinfraError, FileRefused, EditRefused) as exc:
             return ActionOutcome(False, error=str(exc))
         except Exception as exc:  # a fact that failed to parse, an editor that refused
             return ActionOutcome(False, error=f"{type(exc).__name__}: {exc}")
@@ -554,14 +556,15 @@ class Engine:
     def _diff(self, conn: Connection, action: Action) -> str | None:
         if not isinstance(action, FileEdit):
             return None
-        raw = self._fact(conn, ops.RawFile, path=action.path, **conn.privileges)
-        old = ops.decode(raw, action.path)
+        found = self._fact(conn, ops.RawFile, path=action.path, **conn.privileges)
+        old = ops.decode(found)
         new = action.edit(old)
+        real = found.real if found.real == action.path else f"{found.real} (via {action.path})"
         lines = difflib.unified_diff(
             (old or "").splitlines(keepends=True),
             (new or "").splitlines(keepends=True),
-            fromfile=f"{action.path} (now)" if old is not None else "/dev/null",
-            tofile=f"{action.path} (after apply)",
+            fromfile=f"{real} (now)" if old is not None else "/dev/null",
+            tofile=f"{real} (after apply)",
         )
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 

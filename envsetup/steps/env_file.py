@@ -9,16 +9,20 @@ from envsetup.kinds import Action, Field, FileEdit, StepContext
 
 
 class EnvFile:
-    """A ``KEY="value"`` line in an environment file such as /etc/environment.
+    """``KEY`` as a login session reads it from an environment file such as /etc/environment.
 
-    An existing KEY line is replaced in place, later duplicates are removed, or
-    the line is appended; every other line is kept byte for byte.
+    The file is read as pam_env reads it (see ``envsetup.editors.envfile``). When a login
+    already gets the value, nothing changes. Otherwise the definition pam_env uses now
+    is replaced by ``KEY="value"`` in place, or the line is added where pam_env reads it
+    last; ``present: false`` removes the lines that set KEY. Every other byte is kept.
     """
 
     name: ClassVar[str] = "env_file"
     fields: ClassVar[dict[str, Field]] = {
         "key": Field("str", required=True, doc="variable name"),
-        "value": Field("str", default="", doc="value, written in double quotes"),
+        "value": Field(
+            "str", default="", doc="value, written in double quotes; no '#', CR or LF"
+        ),
         "path": Field("str", default="/etc/environment", doc="the environment file"),
         "present": Field("bool", default=True, doc="set (true) or remove (false) the line"),
     }

@@ -9,18 +9,20 @@ from envsetup.kinds import Action, Field, FileEdit, StepContext
 
 
 class Ini:
-    """One key in an INI file (WSL's rules: ``#`` comments, case-insensitive names).
+    """One key of /etc/wsl.conf as WSL's own parser reads it (see ``envsetup.editors.ini``).
 
-    The key is set in place where it exists, later duplicates in the section are
-    removed, a missing section is appended; everything else is kept byte for byte.
+    When WSL already reads the value (``systemd=1`` is ``true``), nothing changes.
+    Otherwise the occurrence WSL reads is changed in place, keeping its comment; or the
+    key is added to the section's first block; or the section is added where WSL reads
+    it, before any line that would stop its parser. Every other byte is kept.
     """
 
     name: ClassVar[str] = "ini"
     fields: ClassVar[dict[str, Field]] = {
         "path": Field("str", required=True, doc="the INI file"),
         "section": Field("str", required=True, doc="section name, without brackets"),
-        "key": Field("str", required=True, doc="key name"),
-        "value": Field("str", default="", doc="value"),
+        "key": Field("str", required=True, doc="key name: a letter, then letters and digits"),
+        "value": Field("str", default="", doc="value; no '#', quotes, backslashes or breaks"),
         "present": Field("bool", default=True, doc="set (true) or remove (false) the key"),
         "mode": Field("mode", default="0644", doc="mode when the file is created"),
     }
@@ -28,7 +30,7 @@ class Ini:
     @staticmethod
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
         section, key, value = args["section"], args["key"], args["value"]
-        ini.set_key("", section, key, value)  # validates names and value
+        ini.validate(section, key, value)
         edit: Callable[[str | None], str | None]
         if args["present"]:
             edit = partial(ini.set_key, section=section, key=key, value=value)

@@ -35,7 +35,8 @@ appendWindowsPath = false
 [user]
 default = dev
 """
-EXPECTED = WSL_CONF.replace("Systemd=false\n", "Systemd=true\n").replace("systemd = true\n", "")
+# the occurrence WSL reads is changed in place; the later duplicate, which WSL ignores, stays
+EXPECTED = WSL_CONF.replace("Systemd=false\n", "Systemd=true\n")
 STEP = "[boot] systemd=true in /etc/wsl.conf"
 
 

@@ -123,14 +123,24 @@ def test_a_failed_fact_is_left_to_pyinfra(local_host: Any) -> None:
     assert cache.lines == {}
 
 
+class Lines(FactBase[dict[str, str]]):
+    """A fact with a mutable value: the lines of a file."""
+
+    def command(self, path: str) -> str:
+        return f"cat {path}"
+
+    def process(self, output: list[str]) -> dict[str, str]:
+        return {"lines": "\n".join(output)}
+
+
 def test_each_read_gets_a_fresh_value(local_host: Any, tmp_path: Path) -> None:
     state, host, _ = local_host
     (tmp_path / "f").write_text("x\n")
     cache = FactCache(state, host)
-    cache.prefetch([lambda: [host.get_fact(ops.RawFile, path=str(tmp_path / "f"))]])
-    first = host.get_fact(ops.RawFile, path=str(tmp_path / "f"))
-    first["mode"] = "mutated by an operation"
-    assert host.get_fact(ops.RawFile, path=str(tmp_path / "f"))["mode"] != first["mode"]
+    cache.prefetch([lambda: [host.get_fact(Lines, path=str(tmp_path / "f"))]])
+    first = host.get_fact(Lines, path=str(tmp_path / "f"))
+    first["lines"] = "mutated by an operation"
+    assert host.get_fact(Lines, path=str(tmp_path / "f"))["lines"] != first["lines"]
 
 
 def test_facts_asked_for_after_the_first_answers_are_read_in_a_second_batch(
@@ -142,14 +152,14 @@ def test_facts_asked_for_after_the_first_answers_are_read_in_a_second_batch(
 
     def chain() -> list[Any]:
         pointer = host.get_fact(ops.RawFile, path=str(tmp_path / "next"))
-        target = ops.decode(pointer, "next") if pointer else None
+        target = ops.decode(pointer) if pointer else None
         return [host.get_fact(ops.RawFile, path=target)] if target else []
 
     cache = FactCache(state, host)
     cache.prefetch([chain])
     assert len(commands) == 2
     commands.clear()
-    assert chain()[0]["bytes"] == b"end\n"
+    assert chain()[0].data == b"end\n"
     assert commands == []
 
 

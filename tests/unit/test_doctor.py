@@ -138,7 +138,7 @@ def test_java_converged(tmp_path: Path) -> None:
 
 
 def test_java_mismatched_javac_duplicates_and_missing_home(tmp_path: Path) -> None:
-    tree = {"etc/environment": 'JAVA_HOME="/opt/gone"\nJAVA_HOME="/opt/other"\n'}
+    tree = {"etc/environment": 'JAVA_HOME="/opt/other"\nJAVA_HOME="/opt/gone"\n'}  # the last wins
     jdk(tree, 17)
     jdk(tree, 21)
     found = by_id(checks_java.java(make_machine(tmp_path, tree, java_links(21, javac_major=17))))
@@ -196,7 +196,8 @@ def test_wsl_restart_pending_and_bad_values(tmp_path: Path) -> None:
 
 def test_wsl_malformed_line_and_wsl1(tmp_path: Path) -> None:
     assert checks_wsl.wsl_conf_problems("[boot]\nsystemd=true\nthis is junk\n") == [
-        "line 3: 'this is junk' is malformed (WSL stops reading here)"
+        "line 3: 'this is junk' is invalid (a key is letters and digits (no '_', '.' or '-'), "
+        "then '='); WSL reads nothing after it"
     ]
     machine = make_machine(tmp_path, wsl_tree("4.4.0-19041-Microsoft", "init", None), {})
     found = by_id(checks_platform.platform(machine))

@@ -209,7 +209,7 @@ def test_schema_checks_preflight_and_requirement_keys(tmp_path: Path) -> None:
     step = "steps: [{name: s, shell: {run: x}, verify: [{memory: {total: 1G}, warn: true}]}]\n"
     assert error("name: r\nsummary: s\n" + step).endswith(
         "a check is a mapping with one kind "
-        "(command, disk, file, http, ini, login_env, "
+        "(command, disk, env_file, file, http, ini, login_env, "
         "memory, package, version)"
     )
 
