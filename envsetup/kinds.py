@@ -42,13 +42,18 @@ class Op:
 
 @dataclass(frozen=True)
 class FileEdit:
-    """Rewrite one file from its current text with a pure function (None: file absent)."""
+    """Rewrite one file from its current text with a pure function (None: file absent).
+
+    ``mode``, ``owner`` and ``group`` are enforced; ``create_mode`` is only the mode of a
+    file that does not exist yet (an existing file keeps its own).
+    """
 
     path: str
     edit: Any  # Callable[[str | None], str | None]; None means "leave the file absent"
     mode: str | None = None
     owner: str | None = None
     group: str | None = None
+    create_mode: str | None = None
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,12 @@ def edit_file(
     mode: str | None = None,
     owner: str | None = None,
     group: str | None = None,
+    create_mode: str | None = None,
 ) -> Iterator[Any]:
     """Rewrite the file ``path`` leads to through ``edit`` when the result differs.
+
+    ``mode``, ``owner`` and ``group`` are enforced; otherwise the file keeps its own, and a
+    new file gets ``create_mode`` (0644 by default).
 
     See ``envsetup.target_files``: links are followed on the target, the work is done
     as the user who owns the ground, the new file is a ``mktemp`` file renamed over the
@@ -128,7 +132,7 @@ def edit_file(
     if new == old and mode_ok:
         host.noop(f"{path} is up to date")
         return
-    want_mode = mode or found.mode or "644"
+    want_mode = mode or found.mode or create_mode or "644"
     if found.mode is None:  # a new file: the ground's owner's unless said otherwise
         who = owner or found.ground_user
         want_owner = f"{who}:{group or who}"

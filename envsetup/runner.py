@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from envsetup.engine import Connection, Engine
+from envsetup.engine.lock import apply_lock
 from envsetup.errors import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -218,6 +219,19 @@ def ready(engine: Engine, conn: Connection, mode: Mode, request: Request) -> Tar
 
 
 def run_target(
+    engine: Engine, conn: Connection, mode: Mode, request: Request, listener: Listener
+) -> TargetReport:
+    """Run the recipes on one target; ``apply`` and ``remove`` hold its apply lock."""
+    if mode not in ("apply", "remove"):
+        return _run_target(engine, conn, mode, request, listener)
+    try:
+        with apply_lock(conn.host, conn.name, conn.privileges):
+            return _run_target(engine, conn, mode, request, listener)
+    except TargetError as exc:
+        return TargetReport(conn.name, error=str(exc), error_exit=exc.exit_code)
+
+
+def _run_target(
     engine: Engine, conn: Connection, mode: Mode, request: Request, listener: Listener
 ) -> TargetReport:
     try:

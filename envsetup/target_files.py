@@ -56,7 +56,8 @@ resolve() {
   case $1 in /*) ;; *) refuse "$1 is not an absolute path";; esac
   walk "$1"
   if [ -L "$1" ] || [ -e "$1" ]; then
-    real=$(readlink -f -- "$1") || refuse "$1 cannot be resolved"
+    real=$(readlink -f -- "$1") ||
+      refuse "$1 is a link to $(readlink -- "$1"), which does not exist"
     [ -e "$real" ] || refuse "$1 is a link to $real, which does not exist"
     walk "$real"
     case $real in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*)

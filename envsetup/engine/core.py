@@ -616,5 +616,6 @@ def _resolve(action: Op | FileEdit) -> tuple[Any, dict[str, Any]]:
         "mode": action.mode,
         "owner": action.owner,
         "group": action.group,
+        "create_mode": action.create_mode,
     }
     return ops.edit_file, kwargs

@@ -36,7 +36,7 @@ class Ini:
             edit = partial(ini.set_key, section=section, key=key, value=value)
         else:
             edit = partial(ini.unset_key, section=section, key=key)
-        return FileEdit(args["path"], edit, mode=args["mode"])
+        return FileEdit(args["path"], edit, create_mode=args["mode"])
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

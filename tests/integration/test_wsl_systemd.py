@@ -53,7 +53,7 @@ def test_chroot_apply_is_pending_until_restart_and_idempotent(bookworm: DebianRo
     code, doc, _ = run_json("apply", "wsl-systemd", *target)
     assert code == 0, doc
     assert conf.read_text() == EXPECTED
-    assert conf.stat().st_mode & 0o777 == 0o644
+    assert conf.stat().st_mode & 0o777 == 0o600  # an existing file keeps its mode
     assert steps_by_name(doc)[STEP]["changed"] is True
     assert steps_by_name(doc)[STEP]["verify"] == "pending"
     assert checks(doc) == [
