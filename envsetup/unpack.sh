@@ -216,7 +216,7 @@ fi
 # 4. What was unpacked, checked as files.
 odd=$(find "$new" ! -type f ! -type d ! -type l -print | head -n 1)
 if [ -n "$odd" ]; then refuse "${odd#"$new"/} is not a regular file, directory or link"; fi
-odd=$(find "$new" -perm /6000 -print | head -n 1)
+odd=$(find "$new" -type f -perm /6000 -print | head -n 1) # a directory may inherit setgid from dest
 if [ -n "$odd" ]; then refuse "${odd#"$new"/} is setuid or setgid"; fi
 odd=$(find "$new" -name '*
 *' -print | head -n 1)

@@ -307,3 +307,14 @@ def test_an_unreadable_archive_is_refused_before_anything_moves(tmp_path: Path) 
         f"nothing in {dest} was changed\n",
     )
     assert os.listdir(dest) == []
+
+
+def test_a_setgid_dest_is_not_mistaken_for_a_setgid_archive(tmp_path: Path) -> None:
+    """Directories made under a setgid directory (/usr/local was 2775 root:staff on older
+    Debian) inherit the bit; only the archive's own bits are refused."""
+    (tmp_path / "dest").mkdir()
+    (tmp_path / "dest").chmod(0o2775)
+    members = [special("./lib/", tarfile.DIRTYPE), special("./lib/tool/", tarfile.DIRTYPE)]
+    code, stderr, dest = unpack(tmp_path, [*members, file("./lib/tool/x.so")])
+    assert (code, stderr) == (0, "")
+    assert (dest / "lib" / "tool").stat().st_mode & 0o2000  # inherited, and allowed
