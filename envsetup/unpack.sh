@@ -123,9 +123,11 @@ fi
 
 # A private directory inside DEST (created, and removed on refusal, when DEST is new).
 if [ -L "$dest" ] && [ ! -d "$dest" ]; then refuse "$dest is a symbolic link to no directory"; fi
-if [ ! -e "$dest" ]; then
+if [ ! -e "$dest" ] && [ ! -L "$dest" ]; then
     created=$dest
-    while [ ! -e "${created%/*}" ] && [ -n "${created%/*}" ]; do created=${created%/*}; done
+    while [ -n "${created%/*}" ] && [ ! -e "${created%/*}" ] && [ ! -L "${created%/*}" ]; do
+        created=${created%/*}
+    done
     mkdir -p -- "$dest"
 fi
 if [ ! -d "$dest" ]; then refuse "$dest is not a directory"; fi
