@@ -56,11 +56,20 @@ def find_recipe(name_or_path: str) -> Path:
 
 
 def load_recipe(name_or_path: str) -> Recipe:
-    from envsetup.schema import parse_recipe  # not needed to find recipes (see listing)
+    # not needed to find recipes (see listing)
+    from envsetup.schema import LIMITS_FIX, MAX_BYTES, parse_recipe
 
     path = find_recipe(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # never more than a recipe may hold
+        if len(raw) > MAX_BYTES:
+            raise RecipeError(
+                f"{display_path(path)}:1: the file is larger than a recipe may be "
+                f"({MAX_BYTES // 1024} KiB)",
+                fix=LIMITS_FIX,
+            )
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"{display_path(path)}: cannot read: {exc}") from None
     return parse_recipe(text, path.resolve() if not path.is_absolute() else path)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from envsetup import __version__
-from envsetup.errors import EXIT_FAILED, EXIT_INTERRUPTED, EnvsetupError
+from envsetup.errors import EXIT_CRASHED, EXIT_INTERRUPTED, EnvsetupError
 
 if TYPE_CHECKING:
     from envsetup.stepping import Mode
@@ -25,6 +25,7 @@ Exit codes:
   1  a step or a verify check failed
   2  invalid input (usage, recipe, variable) or unsupported platform; nothing changed
   3  target unreachable or authentication failed
+  4  envsetup itself failed (an unexpected error; -v shows the traceback)
   130 interrupted
 """
 TARGETS_HELP = (
@@ -62,21 +63,31 @@ def errors_handled(as_json: bool = False, verbose: bool = False) -> Iterator[Non
         sys.exit(EXIT_INTERRUPTED)
     except click.exceptions.Exit:
         raise
-    except Exception as exc:  # an unexpected error: say what and where to report it
+    except Exception as exc:  # an unexpected error: a bug, with its own exit code
         import traceback
 
         import pyinfra
 
+        context = click.get_current_context(silent=True)
+        verbose = verbose or bool(context and (context.find_root().obj or {}).get("verbose"))
         if verbose:
             traceback.print_exc()
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        if as_json:
+            from envsetup.output import to_json
+
+            click.echo(
+                to_json({"ok": False, "exit_code": EXIT_CRASHED, "error": message, "fix": None})
+            )
+        hint = "the traceback is above" if verbose else "rerun with -v for the traceback"
         click.secho(
-            f"envsetup: unexpected error: {type(exc).__name__}: {exc}\n"
+            f"envsetup: {message}\n"
             f"(envsetup {__version__}, pyinfra {pyinfra.__version__}, Python "
-            f"{sys.version.split()[0]}; rerun with -v for the traceback)",
+            f"{sys.version.split()[0]}; {hint}; this is a bug in envsetup: please report it)",
             fg="red",
             err=True,
         )
-        sys.exit(EXIT_FAILED)
+        sys.exit(EXIT_CRASHED)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,6 +6,7 @@ Exit codes (documented in README and ``envsetup --help``):
 * 1 a step or a verify check failed
 * 2 invalid input: usage, recipe, variable, or an unsupported platform; nothing changed
 * 3 target unreachable or authentication failed
+* 4 envsetup itself failed: an unexpected error (a bug; ``-v`` shows the traceback)
 * 130 interrupted (Ctrl-C)
 """
 
@@ -15,6 +16,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_UNREACHABLE = 3
+EXIT_CRASHED = 4  # an unexpected exception: distinct from a failed step, for CI
 EXIT_INTERRUPTED = 130
 
 

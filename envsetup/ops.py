@@ -9,9 +9,11 @@ only when it has something to install.
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pyinfra import host
@@ -372,34 +374,34 @@ class Unpacked(FactBase[str | None]):
         return None if output[-1:] == ["absent"] or not output else output[-1]
 
 
-def decompressor(archive: str) -> str:
-    """tar's option for an archive's compression (``-I zstd`` works with tar before 1.31)."""
-    if archive.endswith((".tgz", ".tar.gz")):
-        return "-z"
-    if archive.endswith(".tar.zst"):
-        return "-I zstd"
-    if archive.endswith(".tar.xz"):
-        return "-J"
-    return ""
+UNPACK_SCRIPT = Path(__file__).with_name("unpack.sh")
 
 
 @operation()
 def unpack_archive(
-    archive: str, dest: str, stamp: str, record: str, replace: list[str]
+    archive: str,
+    dest: str,
+    stamp: str,
+    record: str,
+    sha256: str,
+    replace: list[str],
+    owned: list[str],
 ) -> Iterator[Any]:
-    """Unpack a checked archive into ``dest`` (``replace`` paths removed first), then stamp it.
+    """Unpack a checked archive into ``dest`` safely (see ``unpack.sh``), then stamp it.
 
-    The archive was checked before upload; it is deleted once unpacked.
+    On the target, as root: the archive's SHA-256 is checked again, its listing is
+    refused when a member is a device, FIFO, socket, setuid or setgid file, an
+    absolute or ``..`` path, a link out of ``dest`` or a path under one of its own
+    links; it is unpacked into a fresh private directory inside ``dest``, checked
+    again as files, and only then moved in: ``replace`` paths removed, directories
+    merged, never through a symbolic link that ``dest`` already has. Every member
+    must lie within an ``owned`` path (or be a directory above one). A refused
+    archive leaves ``dest`` as it was. The archive is deleted either way.
     """
-    quoted = shlex.quote(archive)
-    removals = " ".join(shlex.quote(f"{dest.rstrip('/')}/{path}") for path in replace)
-    script = [f"mkdir -p {shlex.quote(dest)}"]
-    if removals:
-        script.append(f"rm -rf {removals}")
-    script += [
-        f"tar -x {decompressor(archive)} --no-same-owner -f {quoted} -C {shlex.quote(dest)}",
-        f"rm -f {quoted}",
-        f"mkdir -p {shlex.quote(stamp.rpartition('/')[0] or '/')}",
-        f"printf '%s\\n' {shlex.quote(record)} > {shlex.quote(stamp)}",
-    ]
-    yield StringCommand("sh", "-c", shlex.quote("set -e; " + "; ".join(script)))
+    paths = [posixpath.normpath(path).strip("/") for path in replace]
+    declared = "\n".join(dict.fromkeys(posixpath.normpath(path).strip("/") for path in owned))
+    args = (archive, dest, sha256, stamp, record, declared, *paths)
+    script = UNPACK_SCRIPT.read_text(encoding="utf-8")
+    yield StringCommand(
+        "sh", "-c", shlex.quote(script), "envsetup-unpack", *(shlex.quote(a) for a in args)
+    )

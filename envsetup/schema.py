@@ -35,11 +35,62 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 Path_ = tuple[str | int, ...]
-# libyaml's safe loader parses (several times faster) where PyYAML was built with it;
-# a document it rejects is parsed again by the pure-Python one, whose error messages
+
+# A recipe is read before anything else is checked, so its size is bounded first:
+# the bytes of the file, its nodes counted as often as aliases repeat them (a
+# "billion laughs" document is small but expands without end), and how deeply it
+# nests. The built-in recipes stay under 10 KiB, 600 nodes and 8 levels.
+MAX_BYTES = 256 * 1024
+MAX_NODES = 50_000
+MAX_DEPTH = 50
+LIMITS_FIX = (
+    f"keep a recipe under {MAX_BYTES // 1024} KiB, {MAX_NODES:,} values (each *alias counts "
+    f"as a copy of what it names) and {MAX_DEPTH} levels of nesting"
+)
+
+
+class _BoundedSafeLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader, refusing to nest deeper than MAX_DEPTH.
+
+    Its composer recurses once per level; without a bound, 20,000 nested lists end
+    in a RecursionError instead of a recipe error.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _TooDeep(event.start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _libyaml_bounded() -> bool:
+    """Whether PyYAML has libyaml, and a libyaml that limits nesting (0.2.5 and later)."""
+    try:
+        from yaml import _yaml
+
+        return hasattr(yaml, "CSafeLoader") and tuple(_yaml.get_version()) >= (0, 2, 5)
+    except (ImportError, AttributeError, TypeError):
+        return False
+
+
+# libyaml's safe loader parses (several times faster) where PyYAML was built with a
+# libyaml that stops at 1,000 levels of nesting (its composer is recursive C); a
+# document it rejects is parsed again by the pure-Python one, whose error messages
 # do not depend on how PyYAML was built
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SAFE_LOADER = yaml.SafeLoader
+SAFE_LOADER: Any = _BoundedSafeLoader
+FAST_LOADER: Any = yaml.CSafeLoader if _libyaml_bounded() else SAFE_LOADER
 
 
 # ---------------------------------------------------------------------------
@@ -177,7 +228,17 @@ def format_path(path: Path_) -> str:
 
 
 def load_yaml(text: str, file: str) -> Document:
-    """Parse YAML safely, keeping the line of every mapping key and list item."""
+    """Parse YAML safely, keeping the line of every mapping key and list item.
+
+    Input beyond MAX_BYTES, MAX_NODES (aliases expanded) or MAX_DEPTH is a
+    RecipeError naming the file and line, raised before the document is built.
+    """
+    if len(text) > MAX_BYTES:
+        raise RecipeError(
+            f"{file}:1: the file has {len(text):,} characters, more than a recipe may "
+            f"({MAX_BYTES // 1024} KiB)",
+            fix=LIMITS_FIX,
+        )
     try:
         return _load_yaml(text, file, FAST_LOADER)
     except RecipeError:
@@ -190,7 +251,12 @@ def _load_yaml(text: str, file: str, loader_class: Any) -> Document:
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        doc = Document(file, None)
+        if node is not None:
+            _collect_lines(node, doc)  # bounds the document before it is built
+            doc.data = loader.construct_document(node)
+    except _TooDeep as exc:
+        raise _too_deep(file, exc.line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -202,29 +268,61 @@ def _load_yaml(text: str, file: str, loader_class: Any) -> Document:
         raise RecipeError(f"{file}:1: invalid YAML: {exc}") from None
     finally:
         loader.dispose()
-    doc = Document(file, data)
-    if node is not None:
-        _collect_lines(node, (), doc)
     return doc
 
 
-def _collect_lines(node: yaml.Node, path: Path_, doc: Document) -> None:
-    doc.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                line = key_node.start_mark.line + 1
-                raise RecipeError(
-                    f"{doc.file}:{line}: {format_path((*path, key))}: duplicate key '{key}'"
-                )
-            seen.add(key)
-            doc.lines[path + (key,)] = key_node.start_mark.line + 1
-            _collect_lines(value_node, (*path, key), doc)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _collect_lines(item, (*path, index), doc)
+def _too_deep(file: str, line: int, path: Path_ = ()) -> RecipeError:
+    where = f"{file}:{line}: {format_path(path)}: " if path else f"{file}:{line}: "
+    return RecipeError(f"{where}nested more than {MAX_DEPTH} levels deep", fix=LIMITS_FIX)
+
+
+def _collect_lines(root: yaml.Node, doc: Document) -> None:
+    """Record the line of every key path, walking the nodes as the data will be built.
+
+    The walk is iterative and counts every node it visits, an alias's target once
+    per alias: past MAX_NODES or MAX_DEPTH it stops with a RecipeError, so neither
+    an alias bomb nor deep nesting (or an alias inside itself) gets any further.
+    """
+    stack: list[tuple[yaml.Node, Path_]] = [(root, ())]
+    visited = 0
+    while stack:
+        node, path = stack.pop()
+        line = node.start_mark.line + 1
+        visited += 1
+        if visited > MAX_NODES:  # named at the top-level key that reached it
+            label = f" {format_path(path[:1])}:" if path else ""
+            raise RecipeError(
+                f"{doc.file}:{doc.lines.get(path[:1], line)}:{label} more than {MAX_NODES:,} "
+                "values once aliases are expanded",
+                fix=LIMITS_FIX,
+            )
+        if len(path) > MAX_DEPTH:
+            raise _too_deep(doc.file, line, path[:1])
+        doc.lines.setdefault(path, line)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            children: list[tuple[yaml.Node, Path_]] = []
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    line = key_node.start_mark.line + 1
+                    raise RecipeError(
+                        f"{doc.file}:{line}: {format_path(path) or 'the document'}: a key must "
+                        "be a plain value, not a list or a mapping"
+                    )
+                key = key_node.value
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    raise RecipeError(
+                        f"{doc.file}:{line}: {format_path((*path, key))}: duplicate key '{key}'"
+                    )
+                seen.add(key)
+                doc.lines[path + (key,)] = key_node.start_mark.line + 1
+                children.append((value_node, (*path, key)))
+            stack.extend(reversed(children))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(
+                (item, (*path, index)) for index, item in reversed(list(enumerate(node.value)))
+            )
 
 
 # ---------------------------------------------------------------------------

@@ -409,8 +409,13 @@ class Engine:
                 True,
                 diff=(
                     f"fetch {action.source}\ncheck its SHA-256 against {proof} "
-                    f"before anything is unpacked\nremove {replaced} under {action.dest}\n"
-                    f"unpack into {action.dest}\n"
+                    f"before anything is unpacked\n"
+                    "refuse it if a member is a device, FIFO, setuid or setgid file, an "
+                    f"absolute or '..' path, a link out of {action.dest}, or outside "
+                    f"{', '.join((*action.creates, *action.replace))}\n"
+                    f"unpack it into a new private directory in {action.dest}, check it again\n"
+                    f"remove {replaced} under {action.dest}\n"
+                    f"move it into {action.dest} (never through a symbolic link there)\n"
                 ),
             )
         if not go_ahead():
@@ -438,7 +443,9 @@ class Engine:
             "dest": action.dest,
             "stamp": action.stamp,
             "record": f"{action.source} {sha256}",
+            "sha256": sha256,
             "replace": list(action.replace),
+            "owned": [*action.creates, *action.replace],
         }
         return self._run_op(conn, Op("envsetup.ops.unpack_archive", kwargs), False)
 

@@ -17,6 +17,16 @@ class Archive:
     ``checksums`` list (a sha256sum.txt next to the release) before anything is
     unpacked; a mismatch leaves the target as it was. Unpacking again happens
     only when the source changes or a ``creates`` path is missing.
+
+    A matching checksum proves origin, not safety, so on the target the archive is
+    listed and refused (``dest`` left as it was) when a member is a device, FIFO,
+    socket, setuid or setgid file, an absolute or ``..`` path, or a link out of
+    ``dest``, or lies outside the ``creates`` and ``replace`` paths (a directory
+    above one is fine); it is unpacked into a private directory inside ``dest`` with owners
+    and permission bits beyond umask 022 ignored, checked again, and moved in:
+    ``replace`` paths removed, top-level entries renamed into ``dest``, existing
+    directories merged into. A symbolic link already in ``dest`` is never
+    followed (see "Trust model" in the README).
     """
 
     name: ClassVar[str] = "archive"
@@ -25,8 +35,14 @@ class Archive:
         "checksums": Field("str", doc="https:// URL or local path of a sha256sum.txt"),
         "sha256": Field("str", doc="the archive's SHA-256 (instead of checksums)"),
         "dest": Field("str", required=True, doc="directory on the target to unpack into"),
-        "replace": Field("str_list", default=[], doc="paths under dest removed first"),
-        "creates": Field("str_list", default=[], doc="paths under dest the archive provides"),
+        "replace": Field(
+            "str_list", default=[], doc="paths under dest removed first (never through a link)"
+        ),
+        "creates": Field(
+            "str_list",
+            required=True,
+            doc="paths under dest the archive provides; it may provide nothing else",
+        ),
     }
 
     @staticmethod
@@ -43,8 +59,15 @@ class Archive:
         dest = args["dest"]
         if not dest.startswith("/"):
             raise ValueError(f"dest must be an absolute path, got {dest!r}")
+        if not args["creates"]:
+            raise ValueError("creates must name at least one path the archive provides")
         for relative in (*args["replace"], *args["creates"]):
-            if relative.startswith("/") or ".." in relative.split("/") or not relative.strip("/."):
+            if (
+                relative.startswith("/")
+                or ".." in relative.split("/")
+                or not relative.strip("/.")
+                or any(ord(char) < 32 or char == "\\" for char in relative)
+            ):
                 raise ValueError(f"{relative!r} must be a path inside {dest}")
         name = posixpath.basename(args["url"])
         return Unpack(
