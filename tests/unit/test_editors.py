@@ -274,7 +274,11 @@ chars = st.one_of(
     st.characters(codec="utf-8"),
     st.sampled_from(list("\n\r\t \\#\"'=\0[];_.AEJKSabx") + ["export ", "JAVA_HOME", "systemd"]),
 )
-texts = st.lists(chars, max_size=80).map("".join)
+texts = st.one_of(
+    st.lists(chars, max_size=80).map("".join),
+    # arbitrary bytes, as a file on disk may hold them (decoded as envsetup reads files)
+    st.binary(max_size=160).map(lambda b: b.decode("utf-8", errors="surrogateescape")),
+)
 env_values = st.from_regex(r"[ -~]{0,20}", fullmatch=True).filter(lambda v: "#" not in v)
 
 
