@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FactBase, FileUploadCommand, StringCommand, operation
+from pyinfra.api import FactBase, FileUploadCommand, FunctionCommand, StringCommand, operation
 from pyinfra.facts.apt import noninteractive_apt
 from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
@@ -142,9 +142,7 @@ def edit_file(
         want_owner = f"{owner or found.user}:{group or found.group}"
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     data = new.encode("utf-8", errors="surrogateescape")
-    yield StringCommand(
-        target_files.write_command(path, found, data, want_mode, want_owner, stamp)
-    )
+    yield StringCommand(target_files.write_command(path, found, data, want_mode, want_owner, stamp))
 
 
 LOCK_TIMEOUT = 300  # seconds apt waits for another apt/dpkg to release its lock
@@ -256,7 +254,11 @@ def put_verified(src: str, dest: str, sha256: str, mode: str = "0644") -> Iterat
     part = shlex.quote(f"{dest}.envsetup-part")
     directory = shlex.quote(dest.rpartition("/")[0] or "/")
     yield StringCommand(f"mkdir -p {directory} && rm -f {part} && touch {part}")
-    yield FileUploadCommand(src, f"{dest}.envsetup-part")
+    if type(host.connector).__name__ == "ChrootConnector":  # never resolved on this machine
+        root = host.connector_data["chroot_directory"]
+        yield FunctionCommand(target_files.copy_into_root, (root, f"{dest}.envsetup-part", src), {})
+    else:
+        yield FileUploadCommand(src, f"{dest}.envsetup-part")
     check = shlex.quote(f"{sha256}  {dest}.envsetup-part")
     yield StringCommand(
         f"if echo {check} | sha256sum -c --status -; then chmod {mode} {part} && mv -f {part} "

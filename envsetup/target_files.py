@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shlex
+import shutil
 from dataclasses import dataclass
 
 MAX_BYTES = 96 * 1024  # the new content travels in the command line (Linux: 128 KiB an arg)
@@ -216,3 +218,62 @@ def write_command(
     ]
     quoted = " ".join(shlex.quote(arg) for arg in args)
     return f"sh -c {shlex.quote(WRITE_SCRIPT)} envsetup-write {quoted}"
+
+
+def copy_into_root(root: str, path: str, source: str) -> None:
+    """Copy the local file ``source`` over the existing file ``path`` of the chroot ``root``,
+    every link on the way resolved *inside* the root (as a chrooted process would), so that
+    a link the root holds can never lead the copy to a file of this machine.
+
+    pyinfra's @chroot upload is a ``cp`` on this machine, which follows such links; this is
+    used instead (see ``ops.put_verified``).
+    """
+    directory, _, name = path.rpartition("/")
+    fd = _open_beneath(root, directory)
+    try:
+        try:
+            out = os.open(name, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            raise FileRefused(f"{path} in {root}: {exc.strerror}") from None
+        with open(source, "rb") as src, os.fdopen(out, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    finally:
+        os.close(fd)
+
+
+def _open_beneath(root: str, directory: str) -> int:
+    """A descriptor of ``directory`` of the root, links resolved as if chrooted."""
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    stack = [root_fd]  # the directories walked, for '..'
+    parts = [p for p in directory.split("/") if p]
+    hops = 0
+    try:
+        while parts:
+            part = parts.pop(0)
+            if part == ".":
+                continue
+            if part == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop())
+                continue
+            try:
+                fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=stack[-1])
+            except OSError:
+                try:
+                    target = os.readlink(part, dir_fd=stack[-1])
+                except OSError as exc:
+                    raise FileRefused(f"{directory} in {root}: {exc.strerror}") from None
+                hops += 1
+                if hops > 40:
+                    raise FileRefused(f"{directory} in {root}: too many links") from None
+                if target.startswith("/"):
+                    while len(stack) > 1:
+                        os.close(stack.pop())
+                parts[:0] = [p for p in target.split("/") if p]
+                continue
+            stack.append(fd)
+        result = os.dup(stack[-1])
+    finally:
+        for fd in stack:
+            os.close(fd)
+    return result

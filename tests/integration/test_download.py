@@ -142,3 +142,23 @@ def test_plain_http_is_refused_before_anything_runs(bookworm: DebianRoot, tmp_pa
     )
     assert code == 2
     assert "'http://127.0.0.1:1/tool': downloads must use https://" in doc["targets"][0]["error"]
+
+
+def test_a_hostile_root_cannot_lead_the_upload_to_this_machine(
+    bookworm: DebianRoot, https_server: str, tmp_path: Path
+) -> None:
+    """pyinfra's @chroot upload is a `cp` on this machine, which would follow a link the root
+    holds; envsetup resolves every link inside the root instead."""
+    host = tmp_path / "host"  # a folder of this machine, beside the root
+    host.mkdir()
+    local = bookworm.file("/usr/local/bin")
+    local.rename(bookworm.file("/usr/local/bin.real"))
+    local.symlink_to(str(host))  # absolute: on this machine it is `host`
+    bookworm.file(str(host)).mkdir(parents=True)  # and inside the root, this folder
+    code, doc, _ = run_json(
+        "apply", recipe(tmp_path, f"{https_server}/tool", SHA), "-t", f"@chroot{bookworm.path}"
+    )
+    assert code == 0, doc
+    assert list(host.iterdir()) == []
+    inside = bookworm.file(str(host) + "/tool")  # where the link leads inside the root
+    assert inside.read_bytes() == PAYLOAD
