@@ -592,8 +592,14 @@ class Engine:
             )
         except Exception as exc:
             return [(255, f"could not run the check: {exc}")] * len(commands)
+        # Only stdout: every check's own stderr is in its output already (the batch runs
+        # each with 2>&1). What the batch's stderr carries is the wrapper's own (sudo's
+        # "unable to resolve host", its lecture), and where it fell among stdout lines
+        # depends on how the two streams were read: one after the other without gevent's
+        # patches, interleaved as they came with them (a terminal, several targets), where
+        # it ran into the first check's output and turned a pass into a failure.
+        results = split_batch(output.stdout, marker)
         text = "\n".join(line.line for line in output)
-        results = split_batch(text, marker)
         missing = (255, f"the check did not run: {text.strip()[-300:]}")
         return [results.get(index, missing) for index in range(len(commands))]
 
