@@ -26,6 +26,7 @@ from pyinfra.connectors.ssh import SSHConnector
 from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
+from envsetup.engine import sudo
 from envsetup.engine.facts import CHECK_TIMEOUT, FactCache
 from envsetup.engine.failures import explain_connect_error, explain_failure
 from envsetup.engine.lines import LINES
@@ -162,6 +163,8 @@ class Engine:
             inventory = Inventory(([(t.name, t.data) for t in targets], {}))
         self.state = _State(inventory, Config(CONNECT_TIMEOUT=10, FAIL_PERCENT=None))
         self._ahead: _Ahead | None = None
+        # the targets whose sudo takes a password from a private file (see ``_elevate``)
+        self._sudo: dict[str, sudo.PasswordSudo] = {}
         # pyinfra's state context is one global, not per greenlet: set it for the whole
         # run, so that hosts running concurrently never see it reset by another host's
         # ``ctx_state.use`` ending (ctx_host is per greenlet already)
@@ -261,8 +264,13 @@ class Engine:
         conn.forget()
         return False
 
-    def _elevate(self, conn: Connection) -> dict[str, Any]:
-        """Use sudo for a non-root login, asking for a password once if sudo needs one."""
+    def _elevate(self, conn: Connection, required: bool = True) -> dict[str, Any]:
+        """Use sudo for a non-root login, asking for a password once if sudo needs one.
+
+        With a password, sudo gets it from a private file on the target, never from a
+        command line or an environment (see ``envsetup.engine.sudo``). Where there is
+        no password and it is not ``required``: {} (nothing runs with root's rights).
+        """
         # exit 0 either way: pyinfra would otherwise see sudo's prompt line and ask itself
         probe = StringCommand("sudo -n true 2>/dev/null && echo yes || echo no")
         _, output = conn.host.run_shell_command(probe)
@@ -270,25 +278,46 @@ class Engine:
             return {"_sudo": True}
         password = self.sudo_password
         if password is None and self.ask_password is not None:
-            password = self.ask_password(f"sudo password for {conn.info['user']}@{conn.name}: ")
+            password = self.ask_password(f"sudo password for {self.login_name(conn)}: ")
             self.sudo_password = password
+        if password is None and not required:
+            return {}
         if password is None:
             raise TargetError(
                 f"{conn.name}: {conn.info['user']} is not root and sudo needs a password",
                 fix="run from a terminal to be asked, or pass --sudo-password-stdin",
             )
-        check = StringCommand("true")
-        ok, output = conn.host.run_shell_command(check, _sudo=True, _sudo_password=password)
-        if not ok:
+        try:
+            wrapper = sudo.install(conn.host, password)
+        except sudo.SudoSetupError as exc:
+            raise TargetError(
+                f"{conn.name}: could not make a private directory for the sudo password: {exc}",
+                fix="check that mktemp works there and the temporary directory is writable",
+            ) from None
+        self._sudo[conn.name] = wrapper
+        if not wrapper.accepted():
             raise TargetError(
                 f"{conn.name}: sudo refused the password for {conn.info['user']}",
                 fix="check the password, and that the user may use sudo",
             )
-        return {"_sudo": True, "_sudo_password": password}
+        return {"_sudo": True}
+
+    @staticmethod
+    def login_name(conn: Connection) -> str:
+        """Who is logged in where, as the user wrote the target: ``dev@host``, ``dev on @local``."""
+        user = conn.info.get("user", "?")
+        if conn.name.startswith("@"):
+            return f"{user} on {conn.name}"
+        port = conn.host.data.get("ssh_port")
+        return f"{user}@{conn.name}" + (f":{port}" if port else "")
 
     def close(self) -> None:
         # a connection still being made ahead closes itself once made
         if self._ahead is None or self._ahead.finish_or_abandon():
+            for wrapper in self._sudo.values():
+                with contextlib.suppress(Exception):  # best effort on the way out
+                    wrapper.remove()
+            self._sudo.clear()
             for host in list(self.state.activated_hosts):
                 disconnect(host)
         if ctx_state.get() is self.state:
