@@ -207,7 +207,9 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
     from envsetup.commands.ahead import connect_ahead
 
     # a remembered target's SSH handshake goes on while the rest is imported and loaded
-    ahead = connect_ahead(kw["targets"], kw["inventory"], password, ask, verbose)
+    ahead = connect_ahead(
+        kw["targets"], kw["inventory"], password, ask, verbose, read_only=mode == "verify"
+    )
     from envsetup.commands.run import build_request, execute
     from envsetup.output import LineProgress, TerminalProgress, render_report, to_json
 

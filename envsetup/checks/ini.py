@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from envsetup.checks.file import MAX_BYTES
 from envsetup.editors import ini
 from envsetup.kinds import Field, ProbeResult
+from envsetup.probes import unreadable
 
 ABSENT = "@@envsetup-absent@@"
 
@@ -37,6 +38,11 @@ class IniCheck:
         if value.strip().lower() != args["value"].lower():
             return ProbeResult("failed", f"{where} is {value!r}, expected {args['value']!r}")
         return ProbeResult("ok", f"{where} is {value}")
+
+    @staticmethod
+    def needs_root(args: dict[str, Any]) -> tuple[str, str] | None:
+        """When the login cannot answer without root: a shell condition, and why."""
+        return unreadable(args["path"], True), f"{args['path']} cannot be read without root"
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -47,6 +47,7 @@ def _verify(machine: Machine, name: str, target: dict[str, object]) -> Finding:
     reports = judge_all(checks, [results.get(i, missing) for i in range(len(commands))])
     failed = [r for r in reports if r.status == "failed"]
     pending = [r for r in reports if r.status == "pending"]
+    skipped = [r for r in reports if r.status == "skipped"]
     if failed:
         return Finding(
             fid,
@@ -61,5 +62,12 @@ def _verify(machine: Machine, name: str, target: dict[str, object]) -> Finding:
             "warn",
             f"{name}: {len(pending)} checks pending a restart or login",
             "; ".join(r.detail for r in pending),
+        )
+    if skipped:  # not a failure: re-applying could not change what the login may read
+        return Finding(
+            fid,
+            "skip",
+            f"{name}: {len(reports) - len(skipped)} checks ok, {len(skipped)} need root",
+            "; ".join(f"{r.description}: {r.detail}" for r in skipped),
         )
     return Finding(fid, "ok", f"{name}: {len(reports)} checks ok")

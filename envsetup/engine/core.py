@@ -34,7 +34,7 @@ from envsetup.errors import TargetError
 from envsetup.fetch import FetchError, checksum_from_list, discard, fetch, obtain, read_small
 from envsetup.kinds import Action, Fetch, FileEdit, Op, Stream, Unpack
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
-from envsetup.probes import batch_script, gate, split_batch, stdout_only
+from envsetup.probes import batch_script, gate, needs_root, split_batch, stdout_only
 from envsetup.targets import TargetSpec
 
 T = TypeVar("T")
@@ -53,6 +53,8 @@ class Connection:
     confirmed: bool = True
     # probe results read ahead (see ``Engine.read_ahead``), by command
     answers: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # read-only runs: how probes that need root run (None: not asked yet; {}: they cannot)
+    root: dict[str, Any] | None = None
 
     def forget(self) -> None:
         """Drop what was read ahead: the target changed, or was not what it seemed."""
@@ -141,8 +143,12 @@ class Engine:
         ask_password: Callable[[str], str | None] | None = None,
         verbose: bool = False,
         known_info: Callable[[str], dict[str, str] | None] | None = None,
+        read_only: bool = False,
     ) -> None:
         quiet_pyinfra(verbose)
+        # verify and doctor: a non-root login runs every probe as itself, and only those
+        # that say they need root (``probes.root_gate``) through sudo, where it can
+        self.read_only = read_only
         self.sudo_password = sudo_password
         self.ask_password = ask_password
         # a target's info from an earlier run: confirmed in the first round trip instead
@@ -249,7 +255,7 @@ class Engine:
         conn.info, conn.confirmed, conn.privileges = info, True, {}
         if not info.get("uid"):
             raise TargetError(f"{conn.name}: connected, but could not run commands there")
-        if info["uid"] != "0":
+        if info["uid"] != "0" and not self.read_only:
             conn.privileges = self._elevate(conn)
 
     def confirm(self, conn: Connection, info: dict[str, str] | None = None) -> bool:
@@ -604,11 +610,29 @@ class Engine:
         """
         known = [conn.answers.get(command) for command in commands]
         missing = [command for command, answer in zip(commands, known) if answer is None]
-        fresh = iter(self._run_batch(conn, missing, parallel))
-        return [answer if answer is not None else next(fresh) for answer in known]
+        fresh = iter(self._run_batch(conn, missing, parallel, conn.privileges))
+        results = [answer if answer is not None else next(fresh) for answer in known]
+        refused = [i for i, (_, output) in enumerate(results) if needs_root(output) is not None]
+        if refused and conn.info.get("uid") != "0" and not conn.privileges:
+            root = self._root_for_probes(conn)
+            if root:  # the probes the login could not answer, again with root's rights
+                again = self._run_batch(conn, [commands[i] for i in refused], parallel, root)
+                for index, result in zip(refused, again):
+                    results[index] = result
+        return results
+
+    def _root_for_probes(self, conn: Connection) -> dict[str, Any]:
+        """Read-only runs: sudo for the probes that need root, once per target, where it
+        needs no password or one is given (or asked for); {} where there is none."""
+        if conn.root is None:
+            try:
+                conn.root = self._elevate(conn, required=False)
+            except TargetError:  # a wrong password: those probes stay skipped
+                conn.root = {}
+        return conn.root
 
     def _run_batch(
-        self, conn: Connection, commands: list[str], parallel: bool
+        self, conn: Connection, commands: list[str], parallel: bool, privileges: dict[str, Any]
     ) -> list[tuple[int, str]]:
         if not commands:
             return []
@@ -616,9 +640,7 @@ class Engine:
         script = batch_script(commands, marker, parallel)
         command = StringCommand("sh", "-c", shlex.quote(script))
         try:
-            ok, output = conn.host.run_shell_command(
-                command, _timeout=CHECK_TIMEOUT, **conn.privileges
-            )
+            ok, output = conn.host.run_shell_command(command, _timeout=CHECK_TIMEOUT, **privileges)
         except Exception as exc:
             return [(255, f"could not run the check: {exc}")] * len(commands)
         # Only stdout: every check's own stderr is in its output already (the batch runs
