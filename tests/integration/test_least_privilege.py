@@ -35,13 +35,17 @@ def applied(
     tmp_path: Path, keypair: tuple[Path, str], isolated_home: Path
 ) -> Iterator[tuple[DebianRoot, str]]:
     """A root with the light recipe applied (as root, through @chroot) and a login ``dev``
-    whose sudo needs a password, reached over SSH as ``dev-box``."""
+    whose sudo needs a password, reached over SSH as ``dev-box`` (and ``ops``, whose sudo
+    needs none, as ``ops-box``)."""
     key, public = keypair
     with debian_root("bookworm", tmp_path / "root", shared_apt_cache=False) as root:
         code, doc, _ = run_json("apply", LIGHT, "-t", f"@chroot{root.path}")
         assert code == 0, doc
         root.add_user("dev", PASSWORD, public, sudo_nopasswd=False)
-        write_ssh_alias(isolated_home, "dev-box", root.start_sshd(public), "dev", key)
+        root.add_user("ops", PASSWORD, public, sudo_nopasswd=True)
+        port = root.start_sshd(public)
+        write_ssh_alias(isolated_home, "dev-box", port, "dev", key)
+        write_ssh_alias(isolated_home, "ops-box", port, "ops", key)
         yield root, "dev-box"
 
 
@@ -118,3 +122,13 @@ def test_doctor_as_the_user_reports_no_false_failure(
         "sudo-light: 4 checks ok, 1 need root",
     ), recipe
     assert recipe["fix"] is None  # re-applying cannot give the login root's rights
+
+
+def test_doctor_elevates_only_what_needs_root_where_sudo_needs_no_password(
+    applied: tuple[DebianRoot, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVSETUP_RECIPES", str(FIXTURES))
+    result = envsetup("doctor", "-t", "ops-box", "--json")
+    findings = {f["id"]: f for f in json.loads(result.stdout)["findings"]}
+    recipe = findings["recipe.sudo-light"]
+    assert (recipe["status"], recipe["summary"]) == ("ok", "sudo-light: 5 checks ok"), recipe
