@@ -123,11 +123,10 @@ def on_terminal(
         dimensions=(60, 200),
     )
     transcript = ""
-    if typed is not None and child.expect([r"sudo password for [^\r\n]*: ", pexpect.EOF]) == 0:
+    prompts = [pexpect.EOF] + ([r"sudo password for [^\r\n]*: "] if typed is not None else [])
+    while child.expect(prompts) == 1:  # each time it asks
         transcript += child.before + child.after
         child.sendline(typed)
-    if not child.eof():
-        child.expect(pexpect.EOF)
     transcript += child.before
     child.close()
     assert child.exitstatus is not None, transcript
@@ -223,10 +222,12 @@ def java_through_sudo(bookworm: DebianRoot, public: str, key: Path, isolated_hom
     assert_no_password_left(isolated_home, bookworm)
 
 
+@pytest.mark.parametrize("given", ["stdin", "typed"])
 def test_same_answers_as_root_on_a_terminal_with_two_targets(
-    keypair: tuple[Path, str], isolated_home: Path, tmp_path: Path
+    keypair: tuple[Path, str], isolated_home: Path, tmp_path: Path, given: str
 ) -> None:
-    """Two sudo targets (the password piped in) and a root target, each phase the same."""
+    """Two sudo targets (the password piped in, or typed once for both) and a root target:
+    each phase the same."""
     key, public = keypair
     password_file = tmp_path / "password"
     password_file.write_text(PASSWORD + "\n")
@@ -239,18 +240,35 @@ def test_same_answers_as_root_on_a_terminal_with_two_targets(
         sudo_box(first, isolated_home, "box-a", public, key)
         sudo_box(second, isolated_home, "box-b", public, key)
         root_box(third, isolated_home, "root-box", public, key)
-        # the last verify fails: everything was removed
-        phases = [("apply", 0), ("apply", 0), ("verify", 0), ("remove", 0), ("verify", 1)]
+        # (phase, exit status, sudo password prompts): a verify asks only for the check
+        # that needs root (a file only root may read), none once that file is gone; the
+        # last verify fails, as everything was removed
+        phases = [
+            ("apply", 0, 1),
+            ("apply", 0, 1),
+            ("verify", 0, 1),
+            ("remove", 0, 1),
+            ("verify", 1, 0),
+        ]
+        targets = ["-t", "dev@box-a", "-t", "dev@box-b"]
         with password_watch() as watched:
-            for phase, expected in phases:
+            for phase, expected, prompts in phases:
                 code, out = on_terminal(isolated_home, [phase, LIGHT, "-t", "root-box"])
                 assert code == expected, (phase, out)
                 reference = table(out)["root-box"]
-                code_sudo, out_sudo = on_terminal(
-                    isolated_home,
-                    [phase, LIGHT, "-t", "dev@box-a", "-t", "dev@box-b", "--sudo-password-stdin"],
-                    stdin=password_file,
-                )
+                if given == "stdin":
+                    code_sudo, out_sudo = on_terminal(
+                        isolated_home,
+                        [phase, LIGHT, *targets, "--sudo-password-stdin"],
+                        stdin=password_file,
+                    )
+                else:
+                    code_sudo, out_sudo = on_terminal(
+                        isolated_home, [phase, LIGHT, *targets], typed=PASSWORD
+                    )
+                    asked = re.findall(r"sudo password for (\S+): ", out_sudo)
+                    assert len(asked) == prompts, (phase, out_sudo)
+                    assert set(asked) <= {"dev@box-a", "dev@box-b"}
                 rows = table(out_sudo)
                 assert rows == {"box-a": reference, "box-b": reference}, (phase, out, out_sudo)
                 assert code_sudo == code, (phase, out, out_sudo)

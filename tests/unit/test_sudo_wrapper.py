@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
 from pyinfra.api import StringCommand
 
+from envsetup.engine import Connection, Engine
 from envsetup.engine.sudo import PasswordSudo
 
 SECRET = "hunter2-not-here"
@@ -32,3 +36,20 @@ def test_elevated_command_keeps_pyinfras_environment_and_login_options() -> None
         "env SUDO_ASKPASS='/run/user/1000/envsetup-sudo-x y/askpass' sudo -H -A -k -i -E "
         "sh -c 'export A=1 && printenv A'"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "shown"),
+    [
+        ("@local", {}, "dev on @local"),
+        ("@chroot/srv/root", {}, "dev on @chroot/srv/root"),
+        ("host.example", {"ssh_user": "dev"}, "dev@host.example"),
+        ("10.0.0.5", {"ssh_user": "dev", "ssh_port": 2222}, "dev@10.0.0.5:2222"),
+        ("alias-box", {}, "dev@alias-box"),  # an ~/.ssh/config alias that logs in as dev
+    ],
+)
+def test_the_sudo_prompt_names_the_login_and_the_target_as_written(
+    name: str, data: dict[str, object], shown: str
+) -> None:
+    conn = Connection(name, SimpleNamespace(data=data), None, info={"user": "dev"})  # type: ignore[arg-type]
+    assert f"sudo password for {Engine.login_name(conn)}: " == f"sudo password for {shown}: "
