@@ -80,8 +80,8 @@ def _step_cases(suite: ET.Element, classname: str, step: StepReport) -> None:
                 check_case, "failure", message=check.detail[:200], type=f"check.{check.kind}"
             )
             failure.text = check.detail
-        elif check.status == "pending":
-            ET.SubElement(check_case, "skipped", message=f"pending: {check.detail}")
+        elif check.status in ("pending", "skipped"):
+            ET.SubElement(check_case, "skipped", message=f"{check.status}: {check.detail}")
 
 
 def _count(element: ET.Element) -> None:
@@ -109,7 +109,7 @@ def step_summary(report: RunReport) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``."""
     from envsetup.output import summary_line
 
-    icon = {"ok": "✅", "failed": "❌", "pending": "⏳", None: "–"}
+    icon = {"ok": "✅", "failed": "❌", "pending": "⏳", "skipped": "⏭️", None: "–"}
     lines = [f"### envsetup {report.command}: {'✅ ok' if report.ok else '❌ failed'}", ""]
     lines += ["| target | recipe | step | change | verify |", "|---|---|---|---|---|"]
     for target in report.targets:

@@ -211,14 +211,16 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
 
     password = None
     if kw["sudo_password_stdin"]:
-        password = sys.stdin.readline().rstrip("\n")
+        password = _read_password_stdin()
     ask = _ask_password if sys.stdin.isatty() and password is None else None
 
     gc.disable()  # importing pyinfra allocates much, and nothing of it is garbage
     from envsetup.commands.ahead import connect_ahead
 
     # a remembered target's SSH handshake goes on while the rest is imported and loaded
-    ahead = connect_ahead(kw["targets"], kw["inventory"], password, ask, verbose)
+    ahead = connect_ahead(
+        kw["targets"], kw["inventory"], password, ask, verbose, read_only=mode == "verify"
+    )
     from envsetup.commands.run import build_request, execute
     from envsetup.output import LineProgress, TerminalProgress, render_report, to_json
 
@@ -317,6 +319,15 @@ def stop_on_interrupt(flag: Any) -> Iterator[None]:
     finally:
         handler.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _read_password_stdin() -> str:
+    """The first line of stdin; typed on a terminal, it is not echoed."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("sudo password: ")
+    return sys.stdin.readline().rstrip("\n")
 
 
 def _ask_password(prompt: str) -> str | None:

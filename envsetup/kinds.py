@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
 FieldType = Literal["str", "shell", "bool", "int", "str_list", "str_map", "mode"]
-CheckStatus = Literal["ok", "failed", "pending"]
+CheckStatus = Literal["ok", "failed", "pending", "skipped"]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,14 @@ from typing import Any, TextIO
 
 from envsetup.report import RunReport, StepReport
 
-SYMBOL = {"ok": "✓", "failed": "✗", "pending": "…", None: "-"}
-PLAIN_SYMBOL = {"ok": "ok", "failed": "FAILED", "pending": "pending", None: "-"}
+SYMBOL = {"ok": "✓", "failed": "✗", "pending": "…", "skipped": "·", None: "-"}
+PLAIN_SYMBOL = {
+    "ok": "ok",
+    "failed": "FAILED",
+    "pending": "pending",
+    "skipped": "skipped",
+    None: "-",
+}
 
 
 def to_json(data: Any) -> str:
@@ -89,6 +95,8 @@ def summary_line(report: RunReport) -> str:
     verify = (
         f"verify: {c['verify_ok']} ok, {c['verify_failed']} failed, {c['verify_pending']} pending"
     )
+    if c["verify_skipped"]:
+        verify += f", {c['verify_skipped']} skipped (need root)"
     if report.command == "verify":
         return f"{c['steps']} steps checked; {verify}."
     line = (

@@ -14,12 +14,14 @@ from envsetup.checks import CHECK_KINDS
 from envsetup.errors import RecipeError
 from envsetup.kinds import Action, Field, StepContext
 from envsetup.platforms import systemd_booted, wsl_version
+from envsetup.probes import needs_root, root_gate
 from envsetup.report import CheckReport
 from envsetup.schema import Check, Recipe, Step
 from envsetup.steps import STEP_KINDS
 from envsetup.templates import evaluate, render_args, render_value
 from envsetup.variables import resolve_variables
 
+ELEVATE_HINT = "run as root, or give sudo's password (a terminal asks; or --sudo-password-stdin)"
 # where apply records the recipes it applied (with their --set values), for doctor
 STATE_DIR = "/var/lib/envsetup/applied"
 TARGET_FACTS = (
@@ -49,8 +51,16 @@ class PreparedCheck:
         return [self.command] + (self.pending_if.commands() if self.pending_if else [])
 
     def judge(self, results: list[tuple[int, str]]) -> CheckReport:
-        """Evaluate this check (and its pending condition) from its probes' results."""
+        """Evaluate this check (and its pending condition) from its probes' results.
+
+        A probe that the login could not answer without root (see ``root_gate``), and
+        that nobody ran with root's rights, is skipped with the reason: never failed.
+        """
         kind = CHECK_KINDS[self.check.kind]
+        reason = needs_root(results[0][1])
+        if reason is not None:
+            detail = f"needs root: {reason}; {ELEVATE_HINT}"
+            return CheckReport(self.check.kind, kind.describe(self.args), "skipped", detail)
         verdict = kind.evaluate(self.args, *results[0])
         status, detail = verdict.status, verdict.detail
         pending = self.pending_if
@@ -152,7 +162,12 @@ def _prepare_check(check: Check, context: dict[str, Any]) -> PreparedCheck:
         validate(args)
     pending = _prepare_check(check.pending_if, context) if check.pending_if else None
     hint = render_value(check.hint, context) if check.hint else None
-    return PreparedCheck(check, args, kind.command(args), pending, hint)
+    command = kind.command(args)
+    root_needed = getattr(kind, "needs_root", None)
+    gate = root_needed(args) if root_needed else None
+    if gate is not None:  # a login that cannot answer says so, and root runs it again
+        command = root_gate(command, *gate)
+    return PreparedCheck(check, args, command, pending, hint)
 
 
 def judge_all(checks: list[PreparedCheck], results: list[tuple[int, str]]) -> list[CheckReport]:

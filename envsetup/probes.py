@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 
 def split_batch(output: str, marker: str) -> dict[int, tuple[int, str]]:
@@ -76,3 +77,42 @@ def stdout_only(command: str) -> str:
 def gate(command: str, condition: str, otherwise: str) -> str:
     """The command where the shell ``condition`` holds; elsewhere it prints ``otherwise``."""
     return f"if {condition}; then\n{command}\nelse echo '{otherwise}'; fi"
+
+
+# What a probe prints instead of running where the login cannot answer it without root.
+NEEDS_ROOT = "@@envsetup-needs-root@@"
+
+
+def root_gate(command: str, condition: str, reason: str) -> str:
+    """The command, unless the shell ``condition`` holds: then a line saying it needs root.
+
+    As root the condition never holds (root reads everything), so a gated probe is
+    the probe itself wherever it runs with root's rights.
+    """
+    say = f"printf '%s %s\\n' {NEEDS_ROOT} {shlex.quote(reason)}"
+    return f"if {condition}; then {say}; else\n{command}\nfi"
+
+
+def needs_root(output: str) -> str | None:
+    """Why a probe did not run (see ``root_gate``), or None where it ran."""
+    first = output.lstrip("\n").partition("\n")[0]
+    if first.startswith(NEEDS_ROOT):
+        return first[len(NEEDS_ROOT) :].strip() or "it needs root"
+    return None
+
+
+def unreadable(path: str, content: bool) -> str:
+    """A shell condition: the login cannot tell whether ``path`` exists (a directory on
+    the way it may not search) or, with ``content``, cannot read that file.
+
+    It walks up from the path to the nearest part that exists: a missing file in a
+    directory the login may search is missing for root too, and stays a failure.
+    """
+    quoted = shlex.quote(path)
+    readable = '[ -f "$p" ] && [ ! -r "$p" ]' if content else "false"
+    return (
+        f"{{ p={quoted}; "
+        f'while [ "$p" != / ] && [ "$p" != . ] && [ ! -e "$p" ] && [ ! -L "$p" ]; '
+        f'do p=$(dirname -- "$p"); done; '
+        f'if [ "$p" = {quoted} ]; then {readable}; else [ -d "$p" ] && [ ! -x "$p" ]; fi; }}'
+    )

@@ -18,7 +18,7 @@ from envsetup.errors import (
 )
 
 StepStatus = Literal["changed", "unchanged", "would change", "failed", "skipped", "not run"]
-Verify = Literal["ok", "failed", "pending"]
+Verify = Literal["ok", "failed", "pending", "skipped"]  # skipped: it needs root
 
 
 @dataclass
@@ -57,7 +57,7 @@ class StepReport:
         if not self.checks:
             return None
         statuses = {check.status for check in self.checks}
-        worst: tuple[Verify, ...] = ("failed", "pending")
+        worst: tuple[Verify, ...] = ("failed", "pending", "skipped")
         return next((status for status in worst if status in statuses), "ok")
 
     @property
@@ -141,6 +141,7 @@ class RunReport:
             "verify_ok": verdicts.count("ok"),
             "verify_failed": verdicts.count("failed"),
             "verify_pending": verdicts.count("pending"),
+            "verify_skipped": verdicts.count("skipped"),
         }
 
     def as_json(self) -> dict[str, Any]:

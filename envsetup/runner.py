@@ -10,7 +10,7 @@ import json
 import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from envsetup.engine import Connection, Engine
@@ -74,6 +74,9 @@ class Request:
     known: KnownTargets | None = None
     # the engine for these targets, made (and connecting) before the request was built
     opened: Engine | None = None
+    # verify: a non-root login runs the checks as itself, only those that need root
+    # through sudo (and skips them where sudo would need a password nobody gave)
+    read_only: bool = False
 
     def engine(self, known: KnownTargets | None = None) -> Engine:
         return Engine(
@@ -83,6 +86,7 @@ class Request:
             self.ask_password,
             self.verbose,
             known.get if known else None,
+            self.read_only,
         )
 
 
@@ -122,7 +126,7 @@ def run_commands(
     request: Request, commands: dict[str, list[str]]
 ) -> dict[str, list[tuple[int, str]]]:
     """Run shell commands on named targets, in order; return (exit status, output) for each."""
-    engine = request.engine()
+    engine = replace(request, read_only=False).engine()  # restart commands need root
     try:
         connections, _ = engine.connect()
         chosen = [conn for conn in connections if conn.name in commands]

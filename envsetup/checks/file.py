@@ -5,6 +5,7 @@ import shlex
 from typing import Any, ClassVar
 
 from envsetup.kinds import Field, ProbeResult
+from envsetup.probes import unreadable
 
 MAX_BYTES = 1 << 20
 
@@ -65,6 +66,13 @@ class FileCheck:
         if args.get("absent") and re.search(args["absent"], content, re.MULTILINE):
             return ProbeResult("failed", f"{path} matches /{args['absent']}/")
         return ProbeResult("ok", f"{path} exists")
+
+    @staticmethod
+    def needs_root(args: dict[str, Any]) -> tuple[str, str] | None:
+        """When the login cannot answer without root: a shell condition, and why."""
+        content = bool(args.get("contains") or args.get("absent"))
+        path = args["path"]
+        return unreadable(path, content), f"{path} cannot be read without root"
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from envsetup.checks.file import MAX_BYTES
 from envsetup.editors import ini
 from envsetup.kinds import Field, ProbeResult
+from envsetup.probes import unreadable
 
 ABSENT = "@@envsetup-absent@@"
 
@@ -44,6 +45,11 @@ class IniCheck:
                 why = f"; WSL stops reading at line {parsed.stopped_at + 1} ({parsed.why})"
             return ProbeResult("failed", f"{where} {seen}, expected {args['value']!r}{why}")
         return ProbeResult("ok", f"{where} reads as {value}")
+
+    @staticmethod
+    def needs_root(args: dict[str, Any]) -> tuple[str, str] | None:
+        """When the login cannot answer without root: a shell condition, and why."""
+        return unreadable(args["path"], True), f"{args['path']} cannot be read without root"
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -8,12 +8,38 @@ from envsetup.kinds import Field, ProbeResult
 
 MARK = "ENVSETUP-LOGIN-ENV:"
 
+# /etc/environment as pam_env reads it (KEY=VALUE lines, an optional "export ",
+# quotes around the value dropped), into a clean environment, then the login shell.
+_PAM_ENV = r"""while IFS= read -r l || [ -n "$l" ]; do
+  l=${l#"${l%%[![:space:]]*}"}
+  case $l in ""|"#"*) continue;; esac
+  l=${l#export }; k=${l%%=*}; v=${l#*=}
+  [ "$k" = "$l" ] && continue
+  case $k in [0-9]*|*[!A-Za-z0-9_]*) continue;; esac
+  case $v in \"*\") v=${v#\"}; v=${v%\"};; \'*\') v=${v#\'}; v=${v%\'};; esac
+  export "$k=$v"
+done </etc/environment
+exec "$SHELL" -l -c "$1" </dev/null"""
+OWN_SESSION = (
+    "e=$(getent passwd {user}); "
+    'env -i HOME="$(echo "$e" | cut -d: -f6)" SHELL="$(echo "$e" | cut -d: -f7)" '
+    "USER={user} LOGNAME={user} PATH=/usr/local/bin:/usr/bin:/bin "
+    + "sh -c "
+    + shlex.quote(_PAM_ENV).replace("{", "{{").replace("}", "}}")
+    + " sh {inner} </dev/null"
+)
+
 
 class LoginEnvCheck:
     """A fresh login session of ``user`` (``su - USER``) sees ``KEY=value``.
 
     The shell that ran envsetup does not: it sees the change at the next login,
     or at once after ``set -a; . /etc/environment; set +a``.
+
+    As root the session is ``su - USER``. As ``user`` itself, who needs no
+    password for their own session, it is started the way a login starts it:
+    a clean environment, /etc/environment read as pam_env reads it, then the
+    user's shell as a login shell. Any other login needs root for it.
     """
 
     name: ClassVar[str] = "login_env"
@@ -34,7 +60,19 @@ class LoginEnvCheck:
         if not KEY_RE.fullmatch(key):
             raise ValueError(f"'{key}' is not a valid environment variable name")
         inner = f"printf '{MARK}%s\\n' \"${{{key}-<unset>}}\""
-        return f"su - {shlex.quote(args['user'])} -c {shlex.quote(inner)} </dev/null"
+        user = shlex.quote(args["user"])
+        own = OWN_SESSION.format(user=user, inner=shlex.quote(inner))
+        return (
+            f'if [ "$(id -u)" = 0 ]; then su - {user} -c {shlex.quote(inner)} </dev/null; '
+            f"else {own}; fi"
+        )
+
+    @staticmethod
+    def needs_root(args: dict[str, Any]) -> tuple[str, str] | None:
+        """Another user's session needs root (``su``); one's own does not."""
+        user = shlex.quote(args["user"])
+        condition = f'[ "$(id -u)" != 0 ] && [ "$(id -un)" != {user} ]'
+        return condition, f"a login session of {args['user']} needs root (su)"
 
     @staticmethod
     def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:

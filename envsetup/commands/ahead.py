@@ -33,6 +33,7 @@ def connect_ahead(
     sudo_password: str | None,
     ask_password: Callable[[str], str | None] | None,
     verbose: bool,
+    read_only: bool = False,
 ) -> Ahead | None:
     """Start connecting where the run's one target is remembered as root; else None."""
     if inventory or len(targets) != 1:
@@ -42,7 +43,7 @@ def connect_ahead(
     except EnvsetupError:
         return None  # reported where the request is built
     known = KnownTargets()
-    engine = Engine([spec], None, sudo_password, ask_password, verbose, known.get)
+    engine = Engine([spec], None, sudo_password, ask_password, verbose, known.get, read_only)
     if engine.connect_ahead():
         return Ahead(engine, known)
     engine.close()

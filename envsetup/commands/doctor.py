@@ -55,7 +55,8 @@ def doctor(
     from envsetup.engine import Engine
     from envsetup.targets import parse_target
 
-    engine = Engine([parse_target(target)])
+    # read-only: checks that need root are skipped where sudo would need a password
+    engine = Engine([parse_target(target)], read_only=True)
     try:
         connections, errors = engine.connect()
         if errors:

@@ -64,6 +64,7 @@ def build_request(
         wanted=wanted,
         known=ahead.known if ahead else KnownTargets(),
         opened=ahead.engine if ahead else None,
+        read_only=mode == "verify",
     )
 
 

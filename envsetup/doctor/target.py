@@ -21,6 +21,11 @@ class TargetMachine:
     def _sh(self, script: str) -> tuple[int, str]:
         return self.engine.run_probes(self.conn, [script])[0]
 
+    def probes(self, commands: list[str]) -> list[tuple[int, str]]:
+        """Read-only probes in one round trip; those that need root, again through sudo
+        where it needs no password (see ``Engine.run_probes``)."""
+        return self.engine.run_probes(self.conn, commands)
+
     def read(self, path: str) -> str | None:
         q = shlex.quote(path)
         code, out = self._sh(f"if [ -r {q} ] && [ -f {q} ]; then cat {q}; else echo {ABSENT}; fi")

@@ -27,6 +27,7 @@ from pyinfra.context import ctx_host, ctx_state
 
 from envsetup import ops
 from envsetup.editors import EditRefused
+from envsetup.engine import sudo
 from envsetup.engine.facts import CHECK_TIMEOUT, FactCache
 from envsetup.engine.failures import explain_connect_error, explain_failure
 from envsetup.engine.lines import LINES
@@ -34,7 +35,7 @@ from envsetup.errors import TargetError
 from envsetup.fetch import FetchError, checksum_from_list, discard, fetch, obtain, read_small
 from envsetup.kinds import Action, Fetch, FileEdit, Op, Stream, Unpack
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
-from envsetup.probes import batch_script, gate, split_batch, stdout_only
+from envsetup.probes import batch_script, gate, needs_root, split_batch, stdout_only
 from envsetup.target_files import FileRefused
 from envsetup.targets import TargetSpec
 
@@ -54,6 +55,8 @@ class Connection:
     confirmed: bool = True
     # probe results read ahead (see ``Engine.read_ahead``), by command
     answers: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # read-only runs: how probes that need root run (None: not asked yet; {}: they cannot)
+    root: dict[str, Any] | None = None
 
     def forget(self) -> None:
         """Drop what was read ahead: the target changed, or was not what it seemed."""
@@ -142,8 +145,12 @@ class Engine:
         ask_password: Callable[[str], str | None] | None = None,
         verbose: bool = False,
         known_info: Callable[[str], dict[str, str] | None] | None = None,
+        read_only: bool = False,
     ) -> None:
         quiet_pyinfra(verbose)
+        # verify and doctor: a non-root login runs every probe as itself, and only those
+        # that say they need root (``probes.root_gate``) through sudo, where it can
+        self.read_only = read_only
         self.sudo_password = sudo_password
         self.ask_password = ask_password
         # a target's info from an earlier run: confirmed in the first round trip instead
@@ -164,6 +171,8 @@ class Engine:
             inventory = Inventory(([(t.name, t.data) for t in targets], {}))
         self.state = _State(inventory, Config(CONNECT_TIMEOUT=10, FAIL_PERCENT=None))
         self._ahead: _Ahead | None = None
+        # the targets whose sudo takes a password from a private file (see ``_elevate``)
+        self._sudo: dict[str, sudo.PasswordSudo] = {}
         # pyinfra's state context is one global, not per greenlet: set it for the whole
         # run, so that hosts running concurrently never see it reset by another host's
         # ``ctx_state.use`` ending (ctx_host is per greenlet already)
@@ -248,7 +257,7 @@ class Engine:
         conn.info, conn.confirmed, conn.privileges = info, True, {}
         if not info.get("uid"):
             raise TargetError(f"{conn.name}: connected, but could not run commands there")
-        if info["uid"] != "0":
+        if info["uid"] != "0" and not self.read_only:
             conn.privileges = self._elevate(conn)
 
     def confirm(self, conn: Connection, info: dict[str, str] | None = None) -> bool:
@@ -263,8 +272,13 @@ class Engine:
         conn.forget()
         return False
 
-    def _elevate(self, conn: Connection) -> dict[str, Any]:
-        """Use sudo for a non-root login, asking for a password once if sudo needs one."""
+    def _elevate(self, conn: Connection, required: bool = True) -> dict[str, Any]:
+        """Use sudo for a non-root login, asking for a password once if sudo needs one.
+
+        With a password, sudo gets it from a private file on the target, never from a
+        command line or an environment (see ``envsetup.engine.sudo``). Where there is
+        no password and it is not ``required``: {} (nothing runs with root's rights).
+        """
         # exit 0 either way: pyinfra would otherwise see sudo's prompt line and ask itself
         probe = StringCommand("sudo -n true 2>/dev/null && echo yes || echo no")
         _, output = conn.host.run_shell_command(probe)
@@ -272,25 +286,46 @@ class Engine:
             return {"_sudo": True}
         password = self.sudo_password
         if password is None and self.ask_password is not None:
-            password = self.ask_password(f"sudo password for {conn.info['user']}@{conn.name}: ")
+            password = self.ask_password(f"sudo password for {self.login_name(conn)}: ")
             self.sudo_password = password
+        if password is None and not required:
+            return {}
         if password is None:
             raise TargetError(
                 f"{conn.name}: {conn.info['user']} is not root and sudo needs a password",
                 fix="run from a terminal to be asked, or pass --sudo-password-stdin",
             )
-        check = StringCommand("true")
-        ok, output = conn.host.run_shell_command(check, _sudo=True, _sudo_password=password)
-        if not ok:
+        try:
+            wrapper = sudo.install(conn.host, password)
+        except sudo.SudoSetupError as exc:
+            raise TargetError(
+                f"{conn.name}: could not make a private directory for the sudo password: {exc}",
+                fix="check that mktemp works there and the temporary directory is writable",
+            ) from None
+        self._sudo[conn.name] = wrapper
+        if not wrapper.accepted():
             raise TargetError(
                 f"{conn.name}: sudo refused the password for {conn.info['user']}",
                 fix="check the password, and that the user may use sudo",
             )
-        return {"_sudo": True, "_sudo_password": password}
+        return {"_sudo": True}
+
+    @staticmethod
+    def login_name(conn: Connection) -> str:
+        """Who is logged in where, as the user wrote the target: ``dev@host``, ``dev on @local``."""
+        user = conn.info.get("user", "?")
+        if conn.name.startswith("@"):
+            return f"{user} on {conn.name}"
+        port = conn.host.data.get("ssh_port")
+        return f"{user}@{conn.name}" + (f":{port}" if port else "")
 
     def close(self) -> None:
         # a connection still being made ahead closes itself once made
         if self._ahead is None or self._ahead.finish_or_abandon():
+            for wrapper in self._sudo.values():
+                with contextlib.suppress(Exception):  # best effort on the way out
+                    wrapper.remove()
+            self._sudo.clear()
             for host in list(self.state.activated_hosts):
                 disconnect(host)
         if ctx_state.get() is self.state:
@@ -585,11 +620,29 @@ class Engine:
         """
         known = [conn.answers.get(command) for command in commands]
         missing = [command for command, answer in zip(commands, known) if answer is None]
-        fresh = iter(self._run_batch(conn, missing, parallel))
-        return [answer if answer is not None else next(fresh) for answer in known]
+        fresh = iter(self._run_batch(conn, missing, parallel, conn.privileges))
+        results = [answer if answer is not None else next(fresh) for answer in known]
+        refused = [i for i, (_, output) in enumerate(results) if needs_root(output) is not None]
+        if refused and conn.info.get("uid") != "0" and not conn.privileges:
+            root = self._root_for_probes(conn)
+            if root:  # the probes the login could not answer, again with root's rights
+                again = self._run_batch(conn, [commands[i] for i in refused], parallel, root)
+                for index, result in zip(refused, again):
+                    results[index] = result
+        return results
+
+    def _root_for_probes(self, conn: Connection) -> dict[str, Any]:
+        """Read-only runs: sudo for the probes that need root, once per target, where it
+        needs no password or one is given (or asked for); {} where there is none."""
+        if conn.root is None:
+            try:
+                conn.root = self._elevate(conn, required=False)
+            except TargetError:  # a wrong password: those probes stay skipped
+                conn.root = {}
+        return conn.root
 
     def _run_batch(
-        self, conn: Connection, commands: list[str], parallel: bool
+        self, conn: Connection, commands: list[str], parallel: bool, privileges: dict[str, Any]
     ) -> list[tuple[int, str]]:
         if not commands:
             return []
@@ -597,13 +650,17 @@ class Engine:
         script = batch_script(commands, marker, parallel)
         command = StringCommand("sh", "-c", shlex.quote(script))
         try:
-            ok, output = conn.host.run_shell_command(
-                command, _timeout=CHECK_TIMEOUT, **conn.privileges
-            )
+            ok, output = conn.host.run_shell_command(command, _timeout=CHECK_TIMEOUT, **privileges)
         except Exception as exc:
             return [(255, f"could not run the check: {exc}")] * len(commands)
+        # Only stdout: every check's own stderr is in its output already (the batch runs
+        # each with 2>&1). What the batch's stderr carries is the wrapper's own (sudo's
+        # "unable to resolve host", its lecture), and where it fell among stdout lines
+        # depends on how the two streams were read: one after the other without gevent's
+        # patches, interleaved as they came with them (a terminal, several targets), where
+        # it ran into the first check's output and turned a pass into a failure.
+        results = split_batch(output.stdout, marker)
         text = "\n".join(line.line for line in output)
-        results = split_batch(text, marker)
         missing = (255, f"the check did not run: {text.strip()[-300:]}")
         return [results.get(index, missing) for index in range(len(commands))]
 
