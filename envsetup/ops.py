@@ -254,7 +254,8 @@ def put_verified(src: str, dest: str, sha256: str, mode: str = "0644") -> Iterat
     part = shlex.quote(f"{dest}.envsetup-part")
     directory = shlex.quote(dest.rpartition("/")[0] or "/")
     yield StringCommand(f"mkdir -p {directory} && rm -f {part} && touch {part}")
-    if type(host.connector).__name__ == "ChrootConnector":  # never resolved on this machine
+    connector = getattr(host.connector, "inner", host.connector)  # under engine.sudo's wrapper
+    if type(connector).__name__ == "ChrootConnector":  # never resolved on this machine
         root = host.connector_data["chroot_directory"]
         yield FunctionCommand(target_files.copy_into_root, (root, f"{dest}.envsetup-part", src), {})
     else:

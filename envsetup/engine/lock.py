@@ -8,9 +8,10 @@ behind, and nothing has to be cleaned up by hand.
 
 The holder runs outside pyinfra's command path, which waits for a command to end: over
 SSH on a channel of pyinfra's own connection, for ``@local`` and ``@chroot`` as a local
-process (chrooted, so that no path of the root is resolved on this machine). Where sudo
-needs a password, it reaches sudo on that input (``sudo -S``), never in a command line.
-Other connectors are run without the lock.
+process (chrooted, so that no path of the root is resolved on this machine).
+Where sudo needs a password, it comes from the run's private askpass helper
+(``envsetup.engine.sudo``), never from a command line. Other connectors are run without
+the lock.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Holder(Protocol):
 class _Process:
     """The holder as a local process (``@local``, ``@chroot``)."""
 
-    def __init__(self, argv: list[str], password: str | None) -> None:
+    def __init__(self, argv: list[str]) -> None:
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -64,10 +65,6 @@ class _Process:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches envsetup, which releases it
         )
-        assert self.proc.stdin is not None
-        if password is not None:
-            self.proc.stdin.write(password.encode() + b"\n")
-            self.proc.stdin.flush()
 
     def readline(self, timeout: float) -> str | None:
         assert self.proc.stdout is not None
@@ -88,12 +85,10 @@ class _Process:
 class _Channel:
     """The holder on an SSH channel of pyinfra's connection."""
 
-    def __init__(self, client: Any, command: str, password: str | None) -> None:
+    def __init__(self, client: Any, command: str) -> None:
         self.channel = client.get_transport().open_session()
         self.channel.exec_command(command)
         self.buffer = b""
-        if password is not None:
-            self.channel.sendall(password.encode() + b"\n")
 
     def readline(self, timeout: float) -> str | None:
         deadline = time.monotonic() + timeout
@@ -121,25 +116,27 @@ class _Channel:
             self.channel.close()
 
 
-def _elevated(command: str, privileges: dict[str, Any]) -> tuple[str, str | None]:
-    """The holder command with sudo where the run uses it, and the password to send."""
+def _elevated(command: str, host: Any, privileges: dict[str, Any]) -> str:
+    """The holder command with sudo where the run uses it: the askpass helper of the
+    private password file where sudo needs a password (``engine.sudo``), else ``-n``."""
     if not privileges.get("_sudo"):
-        return command, None
-    password = privileges.get("_sudo_password") or None
-    sudo = "sudo -S -p '' -k" if password else "sudo -n"
-    return f"{sudo} sh -c {shlex.quote(command)}", password
+        return command
+    askpass = getattr(host.connector, "askpass", None)
+    sudo = f"env SUDO_ASKPASS={shlex.quote(askpass)} sudo -H -A -k" if askpass else "sudo -n"
+    return f"{sudo} sh -c {shlex.quote(command)}"
 
 
 def _start(host: Any, command: str, privileges: dict[str, Any]) -> Holder | None:
-    command, password = _elevated(command, privileges)
-    kind = type(host.connector).__name__
+    command = _elevated(command, host, privileges)
+    connector = getattr(host.connector, "inner", host.connector)  # under engine.sudo's wrapper
+    kind = type(connector).__name__
     if kind == "SSHConnector":
-        return _Channel(host.connector.client, command, password)
+        return _Channel(connector.client, command)
     if kind == "LocalConnector":
-        return _Process(["sh", "-c", command], password)
+        return _Process(["sh", "-c", command])
     if kind == "ChrootConnector":
         root = host.connector_data["chroot_directory"]
-        return _Process(["chroot", root, "sh", "-c", command], password)
+        return _Process(["chroot", root, "sh", "-c", command])
     return None
 
 
