@@ -52,13 +52,15 @@ def test_apply_smoke_test_reapply_and_remove(
         "model=/srv/tiny-model",
         "--set",
         "pip_options=--find-links /opt/wheels,--cert /etc/envsetup-test-ca.crt",
+        "--set",
+        "installer=pip",  # the fallback; test_hf_transformers_owner.py covers uv
     ]
 
     # 1. everything installs; the smoke test fails clearly: the model is not there yet
     code, doc, _ = run_json("apply", *args)
     steps = steps_by_name(doc)
     assert code == 1
-    assert [steps[s]["status"] for s in steps] == ["changed"] * 5
+    assert [steps[s]["status"] for s in steps] == ["changed", "skipped"] + ["changed"] * 4
     smoke = steps["The pipeline smoke test"]["checks"][0]
     assert smoke["status"] == "failed"
     assert "smoke test failed: model directory /srv/tiny-model does not exist" in smoke["detail"]

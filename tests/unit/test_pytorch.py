@@ -185,3 +185,49 @@ def test_as_owner_of_runs_as_the_owner_never_root(tmp_path: Path) -> None:
     assert output == f"envsetup: uid 4242 owns {ground}, and has no user name: sh is not run"
     with pytest.raises(ValueError, match="'relative' is not an absolute path"):
         as_owner_of("relative", ["true"])
+
+
+@pytest.mark.parametrize(
+    ("torch", "driver_file", "status", "summary"),
+    [
+        ("2.13.0+cpu", None, "ok", "torch 2.13.0+cpu: CPU build, no NVIDIA driver"),
+        (
+            "2.13.0+cpu",
+            "550.54.15",
+            "warn",
+            "torch 2.13.0+cpu is the CPU build, on a machine with NVIDIA driver 550.54.15",
+        ),
+        (
+            "2.13.0",  # PyPI's own: CUDA 13
+            "550.54.15",
+            "warn",
+            "torch 2.13.0 is a CUDA build (cu130) and needs NVIDIA driver >= 580; NVIDIA "
+            "driver 550.54.15: it runs on the CPU",
+        ),
+        (
+            "2.13.0+cu128",
+            "550.54.15",
+            "ok",
+            "torch 2.13.0+cu128: cu128 build, NVIDIA driver 550.54.15",
+        ),
+    ],
+)
+def test_doctor_names_a_torch_build_that_does_not_fit_the_driver(
+    tmp_path: Path, torch: str, driver_file: str | None, status: str, summary: str
+) -> None:
+    from envsetup.doctor.checks_python import transformers
+    from envsetup.doctor.machine import LocalMachine
+    from tests.helpers import build_file_tree
+
+    site = "home/dev/.venvs/transformers/lib/python3.11/site-packages"
+    tree = {
+        "home/dev/.venvs/transformers/bin/python": "",
+        f"{site}/transformers-5.24.0.dist-info/METADATA": "",
+        f"{site}/torch-{torch}.dist-info/METADATA": "",
+    }
+    if driver_file:
+        tree["sys/module/nvidia/version"] = driver_file + "\n"
+    build_file_tree(tmp_path, tree)
+    machine = LocalMachine(str(tmp_path), {"HOME": "/home/dev", "USER": "dev", "PATH": "/bin"})
+    found = {f.id: f for f in transformers(machine)}["python.torch_build"]
+    assert (found.status, found.summary) == (status, summary)
