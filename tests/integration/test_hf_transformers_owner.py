@@ -17,9 +17,12 @@ satisfies it, so PyPI's CUDA build cannot be pulled).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +40,18 @@ pytestmark = pytest.mark.skipif(
     reason="the CPU torch 2.13.0 wheel is not in /opt/wheels on this machine",
 )
 
+LOCAL_ONLY = "--no-index,--find-links /opt/wheels,--find-links /opt/fake-wheels"
+FAKE_TORCH = """__version__ = "2.13.0+cu128"
+
+
+class version:
+    cuda = "12.8"
+
+
+class cuda:
+    is_available = staticmethod(lambda: False)
+    device_count = staticmethod(lambda: 0)
+"""
 CA_VARIABLES = ["SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]
 TRAP = """#!/bin/bash
 # envsetup test trap: root must never run this file
@@ -171,15 +186,43 @@ def test_root_never_runs_the_users_venv(
     )
     code, doc, _ = run_json("verify", *args, "--set", "torch=cpu")
     assert steps_by_name(doc)["PyTorch"]["verify"] == "ok"
-    fake.unlink()
 
-    # 5. remove: alice's venv goes, deleted as alice
+    # 5. switching really switches. FIXTURE: a fake torch 2.13.0+cu128 wheel (a module
+    # that reports CUDA 12.8 and no GPU), found in a local directory only (--no-index)
+    fake_wheel(bookworm.file("/opt/fake-wheels"))
+    local = [*args, "--set", "torch_cuda_index=", "--set", f"pip_options={LOCAL_ONLY}"]
+    code, doc, _ = run_json("apply", *local)
+    torch = steps_by_name(doc)["PyTorch"]
+    assert (code, torch["status"]) == (1, "changed"), torch
+    assert torch["checks"][0]["detail"] == (
+        "torch.cuda.is_available() is False: torch 2.13.0+cu128 is built for CUDA 12.8, "
+        "which needs NVIDIA driver >= 525.60.13; the driver here is 550.54.15; no usable "
+        "GPU was found"
+    )
+    assert "torch==2.13.0+cu128" in bookworm.file(f"{VENV}/envsetup-installed.txt").read_text()
+    code, doc, _ = run_json("apply", *local, "--set", "torch=cpu")
+    torch = steps_by_name(doc)["PyTorch"]
+    assert torch["status"] == "changed"
+    assert torch["checks"][0]["detail"] == "torch 2.13.0+cpu, CPU build (NVIDIA driver 550.54.15)"
+    # unpinned: the CPU build satisfies `torch`, yet is replaced by the cu128 one (which
+    # wins here only because it is the highest version in the local directories)
+    code, doc, _ = run_json("apply", *local, "--set", "torch_version=")
+    torch = steps_by_name(doc)["PyTorch"]
+    assert torch["status"] == "changed"
+    assert "torch 2.13.0+cu128 is built for CUDA 12.8" in torch["checks"][0]["detail"]
+    code, doc, _ = run_json("apply", *local, "--set", "torch=cpu")
+    assert steps_by_name(doc)["PyTorch"]["checks"][0]["status"] == "ok"
+    assert (code, doc["changed"]) == (0, 1), doc
+    fake.unlink()
+    assert not bookworm.file("/root/pwned").exists()
+
+    # 6. remove: alice's venv goes, deleted as alice
     code, _, _ = run_json("remove", *args)
     assert code == 0 and not bookworm.file(VENV).exists()
     assert not bookworm.file("/root/pwned").exists()
     assert bookworm.digest("/etc/shadow") == shadow
 
-    # 6. the trap was armed: root running it does go off
+    # 7. the trap was armed: root running it does go off
     bookworm.file(f"{VENV}/bin").mkdir(parents=True)
     trap = bookworm.file(f"{VENV}/bin/python")
     trap.write_text(TRAP.format(real=real))
@@ -187,3 +230,23 @@ def test_root_never_runs_the_users_venv(
     bookworm.run(f"{VENV}/bin/python -c pass")
     assert bookworm.file("/root/pwned").exists()
     assert bookworm.digest("/etc/shadow") != shadow
+
+
+def fake_wheel(directory: Path) -> None:
+    """A wheel torch-2.13.0+cu128 holding FAKE_TORCH: a test fixture, not PyTorch."""
+    directory.mkdir(parents=True)
+    info = "torch-2.13.0+cu128.dist-info"
+    files = {
+        "torch/__init__.py": FAKE_TORCH,
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: torch\nVersion: 2.13.0+cu128\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: envsetup-test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{name},sha256={digest.decode()},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    with zipfile.ZipFile(directory / "torch-2.13.0+cu128-py3-none-any.whl", "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
