@@ -5,8 +5,9 @@ so root must never execute it (nor write there). ``as_owner_of(path, argv)`` is 
 command that, on the target, finds the outermost non-root owner of ``path`` or of any
 directory above it (``stat`` of the path as it is, symlinks included) and runs ``argv``
 as that user with ``runuser``. Only where root owns the whole way down does ``argv`` run
-as the ``user`` given (root by default). A uid without a user name, or a caller that is
-neither root nor that user, makes it refuse (exit 126) rather than run as someone else.
+as the ``user`` given (root by default), or, for a caller that is not root (a verify
+without sudo), as that caller. A uid without a user name, or a caller that is neither
+root nor the owner, makes it refuse (exit 126) rather than run as someone else.
 The command runs from ``/``, so nothing in root's working directory is read as the user.
 """
 
@@ -33,6 +34,7 @@ fi
 cd /
 if [ "$(id -un)" = "$who" ]; then exec "$@"; fi
 if [ "$(id -u)" != 0 ]; then
+  [ -z "$o" ] && exec "$@"
   echo "envsetup: $1 must run as $who (who owns $path), and $(id -un) is not root" >&2
   exit 126
 fi

@@ -12,6 +12,7 @@ import json
 import os
 import pwd
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -160,7 +161,13 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="runs a command as ano
 
 
 @needs_root
-def test_as_owner_of_runs_as_the_owner_never_root(tmp_path: Path) -> None:
+def test_as_owner_of_runs_as_the_owner_never_root() -> None:
+    # under /tmp, so that nobody can see it (pytest's tmp_path is in root's 0700 dir)
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        owner_runs(Path(tmp))
+
+
+def owner_runs(tmp_path: Path) -> None:
     nobody = pwd.getpwnam("nobody")
     ground = tmp_path / "ground"
     ground.mkdir()
@@ -178,6 +185,22 @@ def test_as_owner_of_runs_as_the_owner_never_root(tmp_path: Path) -> None:
     # root's ground: the user given, root by default
     assert who(tmp_path) == (0, "root\n/")
     assert who(tmp_path, "nobody") == (0, "nobody\n/")
+    # a caller that is not root: itself on root's ground, refused on another user's
+    as_nobody = ["runuser", "-u", "nobody", "--", "sh", "-c"]
+    mine = subprocess.run(
+        [*as_nobody, as_owner_of(str(tmp_path), ["id", "-un"])], text=True, capture_output=True
+    )
+    assert (mine.returncode, mine.stdout) == (0, "nobody\n")
+    os.chown(ground, 0, 0)
+    os.chown(tmp_path, pwd.getpwnam("daemon").pw_uid, 0)
+    theirs = subprocess.run(
+        [*as_nobody, as_owner_of(str(ground), ["id", "-un"])], text=True, capture_output=True
+    )
+    assert (theirs.returncode, theirs.stderr) == (
+        126,
+        f"envsetup: id must run as daemon (who owns {ground}), and nobody is not root\n",
+    )
+    os.chown(tmp_path, 0, 0)
     # a uid without a name: refused, not run as root
     os.chown(ground, 4242, 4242)
     code, output = who(ground)
