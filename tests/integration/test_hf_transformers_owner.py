@@ -23,13 +23,12 @@ import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import run_json, steps_by_name
-from tests.integration.roots import DebianRoot, debian_root
+from tests.integration.roots import DebianRoot
 
 WHEELS = Path("/opt/wheels")
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "make_tiny_model.py"
@@ -70,17 +69,10 @@ esac
 """
 
 
-@pytest.fixture
-def own_root(tmp_path: Path) -> Iterator[DebianRoot]:
-    """Debian 12 with an apt cache of its own: the shared one's lock may be held."""
-    with debian_root("bookworm", tmp_path / "root", shared_apt_cache=False) as root:
-        yield root
-
-
 def test_root_never_runs_the_users_venv(
-    own_root: DebianRoot, monkeypatch: pytest.MonkeyPatch
+    bookworm_own_apt: DebianRoot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bookworm = own_root
+    bookworm = bookworm_own_apt
     bookworm.run("useradd -m -s /bin/bash alice")
     bookworm.file("/opt/wheels").mkdir(parents=True)
     subprocess.run(["mount", "--bind", str(WHEELS), str(bookworm.file("/opt/wheels"))], check=True)
