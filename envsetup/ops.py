@@ -335,6 +335,9 @@ class VenvPackages(FactBase[dict[str, str] | None]):
             return None
         import json
 
+        if not output or not output[-1].startswith("{"):
+            said = " | ".join(output[-3:]) or "nothing"
+            raise ValueError(f"the venv's python did not list its packages (it printed {said})")
         data: dict[str, str] = json.loads(output[-1])
         return data
 

@@ -254,3 +254,16 @@ def test_doctor_names_a_torch_build_that_does_not_fit_the_driver(
     machine = LocalMachine(str(tmp_path), {"HOME": "/home/dev", "USER": "dev", "PATH": "/bin"})
     found = {f.id: f for f in transformers(machine)}["python.torch_build"]
     assert (found.status, found.summary) == (status, summary)
+
+
+def test_venv_packages_fact_runs_the_venv_as_its_owner() -> None:
+    from envsetup.ops import VenvPackages
+
+    fact = VenvPackages()
+    command = fact.command(venv="/home/alice/v")
+    assert command.startswith("if [ -x /home/alice/v/bin/python ]; then sh -c ")
+    assert " envsetup-as-owner /home/alice/v root /home/alice/v/bin/python -I -c " in command
+    assert fact.process(["absent"]) is None
+    assert fact.process(['{"torch": "2.13.0+cpu"}']) == {"torch": "2.13.0+cpu"}
+    with pytest.raises(ValueError, match=r"did not list its packages \(it printed nothing\)"):
+        fact.process([])
