@@ -448,7 +448,7 @@ class UvTool(FactBase[str]):
         uv = shlex.quote(f"{path}/bin/uv")
         return (
             f'if [ -n "$(find {paths} -maxdepth 0 \\( ! -user root -o -perm /022 \\)'
-            ' -print 2>/dev/null)"; then echo unsafe;'
+            ' -print 2>/dev/null)" ]; then echo unsafe;'
             f" elif [ ! -e {shlex.quote(path)} ]; then echo absent;"
             f" elif [ -x {uv} ] && {uv} --version; then :; else echo broken; fi"
         )

@@ -154,6 +154,16 @@ def test_root_never_runs_the_users_venv(
     assert (code, doc["changed"]) == (0, 0), doc
     assert not bookworm.file("/root/pwned").exists()
     assert bookworm.digest("/etc/shadow") == shadow
+    # root runs uv: a uv_dir alice may change is refused, and its uv never run
+    bookworm.run("runuser -u alice -- mkdir -p /home/alice/uv/bin")
+    bookworm.file("/home/alice/uv/bin/uv").write_text(TRAP.format(real="/bin/true"))
+    bookworm.run("chmod 755 /home/alice/uv/bin/uv && chown alice /home/alice/uv/bin/uv")
+    code, doc, _ = run_json("plan", *args, "--set", "uv_dir=/home/alice/uv")
+    assert steps_by_name(doc)["uv"]["error"] == (
+        "ValueError: /home/alice/uv, or a directory above it, belongs to a user other than "
+        "root or is writable by others: envsetup will not install or run uv there"
+    )
+    assert not bookworm.file("/root/pwned").exists()
 
     # 4. a fake driver (FIXTURE): auto now means the cu128 build, planned, never installed
     fake = bookworm.file("/usr/local/bin/nvidia-smi")

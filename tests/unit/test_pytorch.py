@@ -267,3 +267,30 @@ def test_venv_packages_fact_runs_the_venv_as_its_owner() -> None:
     assert fact.process(['{"torch": "2.13.0+cpu"}']) == {"torch": "2.13.0+cpu"}
     with pytest.raises(ValueError, match=r"did not list its packages \(it printed nothing\)"):
         fact.process([])
+
+
+@needs_root
+def test_uv_tool_fact_refuses_a_path_another_user_may_change() -> None:
+    from envsetup.ops import UvTool
+
+    def state(path: str) -> str:
+        fact = UvTool()
+        done = subprocess.run(fact.command(path=path), shell=True, capture_output=True, text=True)
+        assert done.stderr == ""
+        return fact.process(done.stdout.splitlines())
+
+    assert state("/nonexistent-envsetup/uv") == "absent"
+    assert state("/tmp/envsetup-uv") == "unsafe"  # /tmp: anyone may write there
+    root_only = Path(__file__).parent / "uv-fact"
+    chain = [root_only.parent, *root_only.parent.parents]
+    if any(p.stat().st_uid != 0 or p.stat().st_mode & 0o022 for p in chain):
+        pytest.skip("this checkout is not root's alone, so no directory in it is")
+    root_only.mkdir()
+    try:
+        root_only.chmod(0o755)
+        assert state(str(root_only)) == "broken"  # root's, but no uv in it
+        os.chown(root_only, pwd.getpwnam("nobody").pw_uid, 0)
+        assert state(str(root_only)) == "unsafe"
+    finally:
+        root_only.rmdir()
+    assert UvTool().process(["uv 0.13.9 (x86_64-unknown-linux-gnu)"]) == "0.13.9"
