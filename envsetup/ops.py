@@ -23,6 +23,7 @@ from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
 
 from envsetup import target_files
+from envsetup.owner import as_owner_of
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 from envsetup.target_files import FileRefused, Refusal, TargetFile
 
@@ -276,70 +277,188 @@ def as_user(user: str | None, *argv: str) -> StringCommand:
     return StringCommand(*quoted)
 
 
+def as_owner(path: str, user: str | None, *argv: str) -> StringCommand:
+    """``argv`` run as whoever owns ``path``'s ground, ``user`` where root owns it all.
+
+    See ``envsetup.owner``: root never runs or writes in a directory a user owns.
+    """
+    return StringCommand(as_owner_of(path, argv, user))
+
+
 class VenvPackages(FactBase[dict[str, str] | None]):
-    """Distributions installed in a virtual environment: normalized name -> version."""
+    """Distributions installed in a virtual environment: normalized name -> version.
+
+    The venv's python runs as the venv's owner, never as root in a user's venv.
+    """
 
     def command(self, venv: str) -> str:
-        python = shlex.quote(f"{venv}/bin/python")
-        code = shlex.quote(
+        python = f"{venv}/bin/python"
+        code = (
             "import importlib.metadata as m, json, re; print(json.dumps({"
             "re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): d.version "
             "for d in m.distributions()}))"
         )
-        return f"if [ -x {python} ]; then {python} -c {code}; else echo absent; fi"
+        run = as_owner_of(venv, [python, "-I", "-c", code])
+        return f"if [ -x {shlex.quote(python)} ]; then {run}; else echo absent; fi"
 
     def process(self, output: list[str]) -> dict[str, str] | None:
         if output[-1:] == ["absent"]:
             return None
         import json
 
+        if not output or not output[-1].startswith("{"):
+            said = " | ".join(output[-3:]) or "nothing"
+            raise ValueError(f"the venv's python did not list its packages (it printed {said})")
         data: dict[str, str] = json.loads(output[-1])
         return data
 
 
+def _installer_argv(installer: str, uv: str | None, venv: str) -> list[str]:
+    """How packages are installed into ``venv``: its own pip, or uv acting on it."""
+    if installer == "uv":
+        if not uv:
+            raise ValueError("installer uv needs the path of uv")
+        return [uv, "pip", "install", "--python", f"{venv}/bin/python"]
+    return [f"{venv}/bin/pip", "install", "--disable-pip-version-check", "--no-input"]
+
+
 @operation()
-def venv(path: str, user: str | None = None, python: str = "python3") -> Iterator[Any]:
-    """A virtual environment at ``path``, created as ``user``; never recreated."""
+def venv(
+    path: str,
+    user: str | None = None,
+    python: str = "python3",
+    installer: str = "pip",
+    uv: str | None = None,
+    options: list[str] | None = None,
+) -> Iterator[Any]:
+    """A virtual environment at ``path``, created as its owner; never recreated.
+
+    With uv, ``uv venv`` makes it and pip is installed in it with uv (``options``
+    are uv's), so that ``pip install`` works for whoever activates it.
+    """
     if host.get_fact(PathExists, path=f"{path}/bin/python"):
         host.noop(f"{path} exists")
         return
     parent = path.rstrip("/").rpartition("/")[0] or "/"
-    yield as_user(user, "mkdir", "-p", parent)
-    yield as_user(user, python, "-m", "venv", path)
+    yield as_owner(path, user, "mkdir", "-p", parent)
+    if installer == "uv":
+        if not uv:
+            raise ValueError("installer uv needs the path of uv")
+        yield as_owner(path, user, uv, "venv", "--no-python-downloads", "--python", python, path)
+        yield as_owner(path, user, *_installer_argv("uv", uv, path), *(options or []), "pip")
+    else:
+        yield as_owner(path, user, python, "-m", "venv", path)
 
 
 @operation()
 def pip_packages(
-    venv: str, requirements: list[str], user: str | None = None, options: list[str] | None = None
+    venv: str,
+    requirements: list[str],
+    user: str | None = None,
+    options: list[str] | None = None,
+    installer: str = "pip",
+    uv: str | None = None,
+    builds: dict[str, str] | None = None,
 ) -> Iterator[Any]:
-    """Install the requirements a venv does not satisfy yet, then record what is installed."""
+    """Install the requirements a venv does not satisfy yet, then record what is installed.
+
+    ``builds`` names the build a package must be (``{"torch": "cpu"}``, the local
+    version label): an installed one of another build is replaced, not kept.
+    """
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
+    from envsetup.pytorch import build_of
+
     installed = host.get_fact(VenvPackages, venv=venv) or {}
-    missing = []
+    missing, replace = [], []
     for text in requirements:
         requirement = Requirement(text)
-        version = installed.get(canonicalize_name(requirement.name))
-        if version is None or not requirement.specifier.contains(version, prereleases=True):
+        name = canonicalize_name(requirement.name)
+        version = installed.get(name)
+        build = (builds or {}).get(name)
+        if version is not None and build is not None and build_of(version) != build:
+            missing.append(text)
+            replace.append(name)
+        elif version is None or not requirement.specifier.contains(version, prereleases=True):
             missing.append(text)
     if not missing:
         host.noop("every requirement is satisfied")
         return
-    pip = f"{venv}/bin/pip"
-    yield as_user(
-        user,
-        pip,
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        *(options or []),
-        *missing,
+    if replace and installer == "uv":
+        options = [*(options or []), *(f"--reinstall-package={name}" for name in replace)]
+    elif replace:  # pip keeps a satisfied package: the other build goes first
+        yield as_owner(venv, user, f"{venv}/bin/pip", "uninstall", "-y", *replace)
+    yield as_owner(venv, user, *_installer_argv(installer, uv, venv), *(options or []), *missing)
+    if installer == "uv":
+        freeze = [uv or "uv", "pip", "freeze", "--python", f"{venv}/bin/python"]
+    else:
+        freeze = [f"{venv}/bin/pip", "freeze", "--disable-pip-version-check"]
+    record = (
+        " ".join(shlex.quote(word) for word in freeze)
+        + " > "
+        + shlex.quote(f"{venv}/envsetup-installed.txt")
     )
-    record = f"{shlex.quote(pip)} freeze --disable-pip-version-check > " + shlex.quote(
-        f"{venv}/envsetup-installed.txt"
+    yield as_owner(venv, user, "sh", "-c", record)  # the versions installed, recorded
+
+
+class UvTool(FactBase[str]):
+    """uv in its own venv at ``path``: ``absent``, ``unsafe``, ``broken`` or its version.
+
+    ``unsafe``: the path, a directory above it, or the venv's ``bin`` or ``bin/uv``
+    belongs to another user than root or is writable by group or others. Root runs
+    this uv, so nobody else may be able to change it; uv itself is never run then.
+    """
+
+    def command(self, path: str) -> str:
+        above = [path]
+        while above[-1] != "/":
+            above.append(above[-1].rpartition("/")[0] or "/")
+        chain = [*reversed(above), f"{path}/bin", f"{path}/bin/uv"]
+        paths = " ".join(shlex.quote(p) for p in chain)
+        uv = shlex.quote(f"{path}/bin/uv")
+        return (
+            f'if [ -n "$(find {paths} -maxdepth 0 \\( ! -user root -o -perm /022 \\)'
+            ' -print 2>/dev/null)" ]; then echo unsafe;'
+            f" elif [ ! -e {shlex.quote(path)} ]; then echo absent;"
+            f" elif [ -x {uv} ] && {uv} --version; then :; else echo broken; fi"
+        )
+
+    def process(self, output: list[str]) -> str:
+        last = output[-1].strip() if output else "broken"
+        if last in ("unsafe", "absent", "broken"):
+            return last
+        return last.split()[1] if last.startswith("uv ") and len(last.split()) > 1 else "broken"
+
+
+@operation()
+def uv_tool(path: str, version: str, options: list[str] | None = None) -> Iterator[Any]:
+    """uv ``version`` from PyPI in a venv of its own at ``path``, root's alone.
+
+    Root installs it (pip, with ``options``); uv then only ever runs as the owner of
+    the venv it works on (see ``as_owner``).
+    """
+    state = host.get_fact(UvTool, path=path)
+    if state == version:
+        host.noop(f"uv {version} is in {path}")
+        return
+    if state == "unsafe":
+        raise ValueError(
+            f"{path}, or a directory above it, belongs to a user other than root or is "
+            "writable by others: envsetup will not install or run uv there"
+        )
+    quoted = shlex.quote(path)
+    pip = shlex.quote(f"{path}/bin/pip")
+    extra = " ".join(shlex.quote(option) for option in options or [])
+    yield StringCommand(
+        "sh",
+        "-c",
+        shlex.quote(
+            f"umask 022 && mkdir -p {quoted} && {{ [ -x {pip} ] || python3 -m venv {quoted}; }}"
+            f" && {pip} install --disable-pip-version-check --no-input {extra}"
+            f" {shlex.quote('uv==' + version)}"
+        ),
     )
-    yield as_user(user, "sh", "-c", record)  # the versions installed, recorded
 
 
 @operation()
@@ -354,13 +473,21 @@ def alternatives(links: dict[str, str]) -> Iterator[Any]:
 
 
 @operation()
-def guarded_shell(run: str, creates: str | None = None, unless: str | None = None) -> Iterator[Any]:
-    """Run a shell command unless ``creates`` exists or ``unless`` succeeds."""
+def guarded_shell(
+    run: str, creates: str | None = None, unless: str | None = None, as_owner_of: str | None = None
+) -> Iterator[Any]:
+    """Run a shell command unless ``creates`` exists or ``unless`` succeeds.
+
+    ``as_owner_of``: run it as whoever owns that path (see ``as_owner``).
+    """
     if creates and host.get_fact(PathExists, path=creates):
         host.noop(f"{creates} exists")
         return
     if unless and host.get_fact(CommandSucceeds, command=unless):
         host.noop("guard command succeeded")
+        return
+    if as_owner_of:
+        yield as_owner(as_owner_of, None, "sh", "-c", run)
         return
     yield StringCommand("sh", "-c", shlex.quote(run))
 

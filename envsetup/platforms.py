@@ -6,7 +6,17 @@ them and tests feed them real values.
 
 from __future__ import annotations
 
+import re
+
 SEPARATOR = "@@envsetup@@"
+# the NVIDIA driver's version, found where uv's --torch-backend=auto looks, in its order
+NVIDIA_DRIVER_PROBE = (
+    "if [ -r /sys/module/nvidia/version ]; then echo sys $(cat /sys/module/nvidia/version);"
+    " elif [ -r /proc/driver/nvidia/version ];"
+    " then printf 'proc %s\\n' \"$(head -n1 /proc/driver/nvidia/version)\";"
+    " else echo smi $(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null"
+    " | head -n1); fi"
+)
 _PROBES = (
     "cat /etc/os-release 2>/dev/null",
     "dpkg --print-architecture 2>/dev/null || uname -m",
@@ -18,7 +28,7 @@ _PROBES = (
     "cat /proc/1/comm 2>/dev/null",
     "if [ -d /run/systemd/system ]; then echo yes; fi",
     'getent passwd "${SUDO_USER:-$(id -un)}" | cut -d: -f6',
-    "if nvidia-smi -L >/dev/null 2>&1; then echo yes; fi",
+    NVIDIA_DRIVER_PROBE,
 )
 TARGET_INFO_COMMAND = f"; echo {SEPARATOR}; ".join(_PROBES)
 
@@ -55,8 +65,28 @@ def parse_target_info(output: list[str]) -> dict[str, str]:
         "pid1": first(parts[7]),
         "systemd_booted": "yes" if first(parts[8]) == "yes" else "",
         "home": first(parts[9]),
-        "nvidia": "yes" if first(parts[10]) == "yes" else "",
+        "nvidia": nvidia_driver(first(parts[10])),
     }
+
+
+_DRIVER = re.compile(r"[0-9]+(?:[.][0-9]+)*")
+
+
+def nvidia_driver(line: str) -> str:
+    """The NVIDIA driver version from the probe's line ('' when there is none).
+
+    ``sys 550.144.03`` (/sys/module/nvidia/version), ``proc NVRM version: NVIDIA UNIX
+    Open Kernel Module for x86_64  550.144.03  Release Build ...`` (the version is the
+    second field split on two spaces, as uv reads it), ``smi 550.144.03`` (nvidia-smi).
+    """
+    source, _, rest = line.strip().partition(" ")
+    if source == "proc":
+        fields = rest.split("  ")
+        rest = fields[1] if len(fields) > 1 else ""
+    elif source not in ("sys", "smi"):
+        return ""
+    rest = rest.strip()
+    return rest if _DRIVER.fullmatch(rest) else ""
 
 
 def wsl_version(osrelease: str) -> int:

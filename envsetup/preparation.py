@@ -87,6 +87,7 @@ def target_context(info: dict[str, str], assume_wsl: bool = False) -> dict[str, 
     target["wsl"] = wsl_version(target["osrelease"]) or (2 if assume_wsl else 0)
     target["systemd"] = systemd_booted(target["pid1"], bool(info.get("systemd_booted")))
     target["nvidia"] = bool(info.get("nvidia"))
+    target["nvidia_driver"] = info.get("nvidia", "")  # e.g. 550.144.03; '' without a driver
     return target
 
 

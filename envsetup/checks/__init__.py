@@ -13,6 +13,7 @@ from envsetup.checks.ini import IniCheck
 from envsetup.checks.login_env import LoginEnvCheck
 from envsetup.checks.package import PackageCheck
 from envsetup.checks.resources import DiskCheck, MemoryCheck
+from envsetup.checks.torch import TorchCheck
 from envsetup.checks.version import VersionCheck
 
 CHECK_KINDS = {
@@ -28,5 +29,6 @@ CHECK_KINDS = {
         HttpCheck,
         DiskCheck,
         MemoryCheck,
+        TorchCheck,
     )
 }

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from envsetup.checks.command import last_lines
+from envsetup.checks.command import last_lines, owned
 from envsetup.kinds import Field, ProbeResult
 
 _STREAMS = {
@@ -21,7 +21,8 @@ class VersionCheck:
 
     ``regex`` is searched in the chosen stream (``java -version`` prints to
     stderr); its first group, or the whole match, is the version, compared with
-    ``spec`` (a packaging specifier such as ``>=17,<18``).
+    ``spec`` (a packaging specifier such as ``>=17,<18``). ``as_owner_of``: a path;
+    the command runs as whoever owns it (see the command check).
     """
 
     name: ClassVar[str] = "version"
@@ -30,6 +31,9 @@ class VersionCheck:
         "regex": Field("str", required=True, doc="regex; group 1 (or the match) is the version"),
         "spec": Field("str", required=True, doc="version specifier, e.g. '>=17,<18'"),
         "stream": Field("str", default="both", choices=("both", "stdout", "stderr")),
+        "as_owner_of": Field(
+            "str", doc="run as whoever owns this path (see envsetup.owner), never root there"
+        ),
     }
 
     @staticmethod
@@ -39,7 +43,7 @@ class VersionCheck:
 
     @staticmethod
     def command(args: dict[str, Any]) -> str:
-        return _STREAMS[args["stream"]] % str(args["run"])
+        return _STREAMS[args["stream"]] % owned(args)
 
     @staticmethod
     def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+from packaging.version import Version
+
 from envsetup.doctor.machine import Machine
 from envsetup.doctor.model import Finding, Status
+from envsetup.platforms import nvidia_driver
+from envsetup.pytorch import NEWEST_CUDA, build_of, min_driver
 
 GIB = 1 << 30
 
@@ -101,6 +105,8 @@ def transformers(machine: Machine) -> list[Finding]:
                 fix=None if torch else "envsetup apply hf-transformers",
             )
         )
+        if torch:
+            findings.append(torch_build(machine, torch))
     cache = machine.env("HF_HOME") or f"{machine.home}/.cache/huggingface"
     free = machine.free_bytes(cache)
     if free is not None:
@@ -109,3 +115,40 @@ def transformers(machine: Machine) -> list[Finding]:
             Finding("python.hf_cache", status, f"HF cache {cache}: {free / GIB:.1f} GiB free")
         )
     return findings
+
+
+def nvidia_driver_here(machine: Machine) -> str:
+    """The loaded NVIDIA driver's version, from the files uv reads ('' when none)."""
+    text = machine.read("/sys/module/nvidia/version")
+    if text is not None:
+        return nvidia_driver(f"sys {text.strip()}")
+    text = machine.read("/proc/driver/nvidia/version")
+    return nvidia_driver(f"proc {text.splitlines()[0]}") if text else ""
+
+
+def torch_build(machine: Machine, version: str) -> Finding:
+    """Whether the venv's torch build fits the driver (a CUDA build on no driver, or on
+    one too old for it, quietly runs on the CPU)."""
+    driver = nvidia_driver_here(machine)
+    build = build_of(version)
+    here = f"NVIDIA driver {driver}" if driver else "no NVIDIA driver"
+    if build == "cpu":
+        if driver:
+            return Finding(
+                "python.torch_build",
+                "warn",
+                f"torch {version} is the CPU build, on a machine with {here}",
+                fix="envsetup apply hf-transformers --set torch=auto",
+            )
+        return Finding("python.torch_build", "ok", f"torch {version}: CPU build, {here}")
+    backend = build if build != "pypi" else NEWEST_CUDA
+    need = min_driver(backend)
+    if not driver or (need and Version(driver) < Version(need)):
+        why = f"needs NVIDIA driver >= {need}" if need else "needs an NVIDIA driver"
+        return Finding(
+            "python.torch_build",
+            "warn",
+            f"torch {version} is a CUDA build ({backend}) and {why}; {here}: it runs on the CPU",
+            fix="envsetup apply hf-transformers --set torch=auto",
+        )
+    return Finding("python.torch_build", "ok", f"torch {version}: {backend} build, {here}")

@@ -12,7 +12,7 @@ from envsetup.steps.download import Download
 from envsetup.steps.env_file import EnvFile
 from envsetup.steps.ini import Ini
 from envsetup.steps.ollama import OllamaPull
-from envsetup.steps.python import Pip, Venv
+from envsetup.steps.python import Pip, Torch, Uv, Venv
 from envsetup.steps.shell import Shell
 from envsetup.steps.system import Group, Service, User
 from envsetup.steps.template import Template
@@ -30,6 +30,8 @@ STEP_KINDS = {
         Archive,
         Venv,
         Pip,
+        Torch,
+        Uv,
         Group,
         User,
         Service,

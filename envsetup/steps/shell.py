@@ -10,6 +10,8 @@ class Shell:
 
     ``creates``: skip when this path exists. ``unless``: skip when this command
     succeeds. Values interpolated into ``run`` and ``unless`` are shell-quoted.
+    ``as_owner_of``: a path; ``run`` runs as whoever owns it (see ``envsetup.owner``),
+    e.g. removing a user's venv as that user, never as root in the user's directory.
     """
 
     name: ClassVar[str] = "shell"
@@ -17,12 +19,15 @@ class Shell:
         "run": Field("shell", required=True, doc="the command"),
         "creates": Field("str", doc="skip when this path exists"),
         "unless": Field("shell", doc="skip when this command exits 0"),
+        "as_owner_of": Field("str", doc="run as whoever owns this path, never root there"),
     }
 
     @staticmethod
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
         if not args.get("creates") and not args.get("unless"):
             raise ValueError("a shell step needs a guard: 'creates' or 'unless'")
+        if args.get("as_owner_of") and not args["as_owner_of"].startswith("/"):
+            raise ValueError(f"as_owner_of must be an absolute path, got {args['as_owner_of']!r}")
         return Op("envsetup.ops.guarded_shell", dict(args))
 
     @staticmethod

@@ -34,3 +34,11 @@ def trixie(tmp_path: Path) -> Iterator[DebianRoot]:
 @pytest.fixture(scope="session")
 def keypair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return make_keypair(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture
+def bookworm_own_apt(tmp_path: Path) -> Iterator[DebianRoot]:
+    """A fresh Debian 12 root with an apt cache of its own: tests that install packages
+    while others run would otherwise wait on the shared cache's lock."""
+    with debian_root("bookworm", tmp_path / "root", shared_apt_cache=False) as root:
+        yield root

@@ -210,7 +210,7 @@ def test_schema_checks_preflight_and_requirement_keys(tmp_path: Path) -> None:
     assert error("name: r\nsummary: s\n" + step).endswith(
         "a check is a mapping with one kind "
         "(command, disk, env_file, file, http, ini, login_env, "
-        "memory, package, version)"
+        "memory, package, torch, version)"
     )
 
 

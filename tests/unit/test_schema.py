@@ -74,7 +74,7 @@ def test_valid_recipe_parses() -> None:
             VALID.replace("env_file:", "env_fil:"),
             "/r/recipe.yaml:11: steps[0].env_fil: unknown key 'env_fil' (step kinds: "
             "alternatives, apt, archive, download, env_file, group, ini, ollama_pull, pip, "
-            "service, shell, template, user, venv; other keys: name, notice, on_change, "
+            "service, shell, template, torch, user, uv, venv; other keys: name, notice, on_change, "
             "verify, when)",
         ),
         (
