@@ -269,14 +269,6 @@ def put_verified(src: str, dest: str, sha256: str, mode: str = "0644") -> Iterat
     )
 
 
-def as_user(user: str | None, *argv: str) -> StringCommand:
-    """A command run as ``user`` (root stays root), every argument quoted."""
-    quoted = [shlex.quote(arg) for arg in argv]
-    if user and user != "root":
-        return StringCommand("runuser", "-u", shlex.quote(user), "--", *quoted)
-    return StringCommand(*quoted)
-
-
 def as_owner(path: str, user: str | None, *argv: str) -> StringCommand:
     """``argv`` run as whoever owns ``path``'s ground, ``user`` where root owns it all.
 
