@@ -4,13 +4,17 @@ pyinfra gives sudo its password through the environment of the command it runs:
 ``env SUDO_ASKPASS=... PYINFRA_SUDO_PASSWORD=<password> sudo -H -A -k sh -c ...``
 (``pyinfra.connectors.util.make_unix_command``). That command line is in
 ``/proc/PID/cmdline`` of the ``env`` process, which every local user of the
-target can read, for every command of a run. pyinfra has no argument to give
-the password any other way, so for a login that needs a password the engine
-wraps the host's connector in :class:`PasswordSudo` and never passes
-``_sudo_password`` to pyinfra at all:
+target can read, for every command of a run (pyinfra masks it in its own logs
+only). pyinfra (3.x, as pinned in pyproject.toml) has no argument to give the
+password any other way, so for a login that needs a password the engine wraps
+the host's connector in :class:`PasswordSudo`, by one explicit call
+(``install``) per host, and never passes ``_sudo_password`` to pyinfra at all.
+``tests/unit/test_sudo_wrapper.py`` notices when pyinfra stops putting the
+password on the command line, and this module can go.
 
-- once per connection, the password goes over the SSH channel's stdin (never an
-  argument) into a file of a private directory (``mktemp -d`` under
+- once per connection, the password goes over the connection's stdin (the SSH
+  channel, or a local process's pipe; never an argument) into a file of a
+  private directory (``mktemp -d`` under
   ``$XDG_RUNTIME_DIR`` or ``/tmp``, mode 0700, the file 0600), beside an askpass
   helper that prints that file;
 - every command with ``_sudo`` runs as ``env SUDO_ASKPASS=DIR/askpass sudo -H
