@@ -1,33 +1,31 @@
 from __future__ import annotations
 
+import base64
 import shlex
 from typing import Any, ClassVar
 
+from envsetup.editors import envfile
 from envsetup.editors.envfile import KEY_RE
 from envsetup.kinds import Field, ProbeResult
 
 MARK = "ENVSETUP-LOGIN-ENV:"
+FILE = "ENVSETUP-LOGIN-ENV-FILE:"
+KEPT = "ENVSETUP-LOGIN-ENV-KEPT:"  # the login shell's value when pam_env gave SENTINEL
+SENTINEL = "@@envsetup-pam-env@@"
 
-# /etc/environment as pam_env reads it (KEY=VALUE lines, an optional "export ",
-# quotes around the value dropped), into a clean environment, then the login shell.
-_PAM_ENV = r"""while IFS= read -r l || [ -n "$l" ]; do
-  l=${l#"${l%%[![:space:]]*}"}
-  case $l in ""|"#"*) continue;; esac
-  l=${l#export }; k=${l%%=*}; v=${l#*=}
-  [ "$k" = "$l" ] && continue
-  case $k in [0-9]*|*[!A-Za-z0-9_]*) continue;; esac
-  case $v in \"*\") v=${v#\"}; v=${v%\"};; \'*\') v=${v#\'}; v=${v%\'};; esac
-  export "$k=$v"
-done </etc/environment
-exec "$SHELL" -l -c "$1" </dev/null"""
-OWN_SESSION = (
-    "e=$(getent passwd {user}); "
-    'env -i HOME="$(echo "$e" | cut -d: -f6)" SHELL="$(echo "$e" | cut -d: -f7)" '
-    "USER={user} LOGNAME={user} PATH=/usr/local/bin:/usr/bin:/bin "
-    + "sh -c "
-    + shlex.quote(_PAM_ENV).replace("{", "{{").replace("}", "}}")
-    + " sh {inner} </dev/null"
-)
+# One's own login session, without a password: /etc/environment is sent back to be read
+# with envsetup's pam_env model (the one proven against the real pam_env), and the login
+# shell runs twice in a clean environment, once with KEY unset and once with KEY set to
+# SENTINEL, so that what the profile scripts do to it shows. No shell re-reads the file.
+OWN_SESSION = r"""e=$(getent passwd "$1") || { echo "no user $1" >&2; exit 1; }
+home=$(printf %s "$e" | cut -d: -f6) shell=$(printf %s "$e" | cut -d: -f7)
+printf '%s%s\n' "$3" "$(base64 -w0 /etc/environment 2>/dev/null)"
+set -- "$1" "$2" "$4" "$5"
+run() { user=$1 inner=$2; shift 2; env -i HOME="$home" SHELL="$shell" USER="$user" \
+  LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/bin "$@" "$shell" -l -c "$inner" </dev/null; }
+run "$1" "$2"
+run "$1" "$3" "$4"
+"""
 
 
 class LoginEnvCheck:
@@ -36,10 +34,11 @@ class LoginEnvCheck:
     The shell that ran envsetup does not: it sees the change at the next login,
     or at once after ``set -a; . /etc/environment; set +a``.
 
-    As root the session is ``su - USER``. As ``user`` itself, who needs no
-    password for their own session, it is started the way a login starts it:
-    a clean environment, /etc/environment read as pam_env reads it, then the
-    user's shell as a login shell. Any other login needs root for it.
+    As root the session is ``su - USER``: the real pam_env and profile. As ``user``
+    itself, who needs no password for their own session, /etc/environment is read
+    with envsetup's pam_env model (proven against the real one) and the user's login
+    shell is run in a clean environment to show what its profile does to the
+    variable. Any other login needs root for it.
     """
 
     name: ClassVar[str] = "login_env"
@@ -60,11 +59,15 @@ class LoginEnvCheck:
         if not KEY_RE.fullmatch(key):
             raise ValueError(f"'{key}' is not a valid environment variable name")
         inner = f"printf '{MARK}%s\\n' \"${{{key}-<unset>}}\""
+        kept = f"printf '{KEPT}%s\\n' \"${{{key}-<unset>}}\""
         user = shlex.quote(args["user"])
-        own = OWN_SESSION.format(user=user, inner=shlex.quote(inner))
+        own = " ".join(
+            shlex.quote(part)
+            for part in (OWN_SESSION, "sh", args["user"], inner, FILE, kept, f"{key}={SENTINEL}")
+        )
         return (
             f'if [ "$(id -u)" = 0 ]; then su - {user} -c {shlex.quote(inner)} </dev/null; '
-            f"else {own}; fi"
+            f"else sh -c {own}; fi"
         )
 
     @staticmethod
@@ -76,16 +79,34 @@ class LoginEnvCheck:
 
     @staticmethod
     def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:
-        seen = [line[len(MARK) :] for line in output.splitlines() if line.startswith(MARK)]
         who = f"a login session of {args['user']}"
-        if status != 0 or not seen:
+        seen = LoginEnvCheck._seen(args["key"], output)
+        if status != 0 or seen is None:
             return ProbeResult("failed", f"could not start {who}: {output.strip()[-200:]}")
-        value = seen[-1]
-        if value != args["value"]:
+        if seen != args["value"]:
             return ProbeResult(
-                "failed", f"{who} sees {args['key']}={value}, expected {args['value']}"
+                "failed", f"{who} sees {args['key']}={seen}, expected {args['value']}"
             )
-        return ProbeResult("ok", f"{who} sees {args['key']}={value}")
+        return ProbeResult("ok", f"{who} sees {args['key']}={seen}")
+
+    @staticmethod
+    def _seen(key: str, output: str) -> str | None:
+        """What the session sees: ``su``'s line as root; for one's own session, pam_env's
+        value (the model, from the file) as the login shell's profile leaves it."""
+        lines = output.split("\n")  # only LF: a value may hold a CR
+        found = {
+            mark: [line[len(mark) :] for line in lines if line.startswith(mark)]
+            for mark in (MARK, FILE, KEPT)
+        }
+        if not found[FILE]:
+            return found[MARK][-1] if found[MARK] else None
+        if not found[MARK] or not found[KEPT]:
+            return None
+        text = base64.b64decode(found[FILE][-1]).decode("utf-8", errors="surrogateescape")
+        pam = envfile.get_value(text or None, key)
+        if pam is None:
+            return found[MARK][-1]  # the profile's own doing, from nothing
+        return found[KEPT][-1].replace(SENTINEL, pam)
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
