@@ -85,7 +85,8 @@ class Check:
 
     ``pending_if``: a check that, when it passes while this one fails, makes the
     result ``pending`` (true only after a restart or a new login); ``hint`` says
-    what to do then.
+    what to do then; ``name`` says what the check proves, shown instead of the
+    kind's own description (for a long command).
     """
 
     kind: str
@@ -95,6 +96,7 @@ class Check:
     hint: str | None = None
     when: str | None = None  # preflight only: an expression; the check runs when it is true
     warn: bool = False  # preflight only: a failure warns instead of refusing
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -573,7 +575,7 @@ def _parse_check(
     doc: Document, path: Path_, item: Any, nested: bool = False, preflight: bool = False
 ) -> Check:
     kinds = ", ".join(sorted(CHECK_KINDS))
-    extras = set() if nested else {"pending_if", "hint"}
+    extras = set() if nested else {"pending_if", "hint", "name"}
     if preflight:
         extras |= {"when", "warn"}
     if not isinstance(item, dict):
@@ -601,7 +603,10 @@ def _parse_check(
     if when is not None:
         _check_field(doc, (*path, "when"), Field("str"), when)
     _check_field(doc, (*path, "warn"), Field("bool"), warn)
-    return Check(kind, args, doc.where(path), pending_if, hint, when, warn)
+    name = item.get("name")
+    if name is not None:
+        _check_field(doc, (*path, "name"), Field("str"), name)
+    return Check(kind, args, doc.where(path), pending_if, hint, when, warn, name)
 
 
 # ---------------------------------------------------------------------------
