@@ -65,10 +65,12 @@ class Platform:
     distro: str
     version: SpecifierSet
     wsl: int | None = None  # 2: the target must run under WSL 2
+    unsupported: str | None = None  # refused, and why (e.g. the package does not exist there)
 
     def __str__(self) -> str:
         text = f"{self.distro.capitalize()} {self.version}".strip()
-        return f"{text} under WSL {self.wsl}" if self.wsl else text
+        text = f"{text} under WSL {self.wsl}" if self.wsl else text
+        return f"not {text}" if self.unsupported else text
 
     def matches(self, distro: str, version: str) -> bool:
         if distro.lower() != self.distro:
@@ -492,6 +494,7 @@ def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
         "distro": Field("str", required=True),
         "version": Field("str", default=""),
         "wsl": Field("int"),
+        "unsupported": Field("str"),
     }
     for index, item in enumerate(raw):
         path: Path_ = ("platforms", index)
@@ -504,7 +507,7 @@ def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
             ) from None
         if args["wsl"] not in (None, 2):
             raise doc.error((*path, "wsl"), "only 'wsl: 2' is supported")
-        out.append(Platform(args["distro"].lower(), spec, args["wsl"]))
+        out.append(Platform(args["distro"].lower(), spec, args["wsl"], args["unsupported"]))
     return tuple(out)
 
 

@@ -333,3 +333,77 @@ def test_doctor_cli_explain_and_json() -> None:
     doc = json.loads(envsetup("doctor", "--json").stdout)
     assert {"id", "status", "summary", "detail", "fix"} <= set(doc["findings"][0])
     assert {f["status"] for f in doc["findings"]} <= {"ok", "warn", "fail", "skip"}
+
+
+DEBIAN13_OS_RELEASE = (
+    'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\n'
+    'VERSION_ID="13"\nVERSION="13 (trixie)"\nVERSION_CODENAME=trixie\nID=debian\n'
+)
+# the first lines of Debian 12's /usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo
+# (openjdk-17-jdk-headless 17.0.15+6-1~deb12u1), captured on this project's machine
+JINFO_17 = """\
+name=java-17-openjdk-amd64
+alias=java-1.17.0-openjdk-amd64
+priority=1711
+section=main
+
+hl java /usr/lib/jvm/java-17-openjdk-amd64/bin/java
+hl keytool /usr/lib/jvm/java-17-openjdk-amd64/bin/keytool
+jdkhl jar /usr/lib/jvm/java-17-openjdk-amd64/bin/jar
+jdkhl javac /usr/lib/jvm/java-17-openjdk-amd64/bin/javac
+jdkhl jshell /usr/lib/jvm/java-17-openjdk-amd64/bin/jshell
+jdk jconsole /usr/lib/jvm/java-17-openjdk-amd64/bin/jconsole
+"""
+
+
+def test_debian13_is_not_sent_to_a_recipe_that_refuses_it(tmp_path: Path) -> None:
+    machine = make_machine(tmp_path, {"etc/os-release": DEBIAN13_OS_RELEASE}, {})
+    found = by_id(checks_java.java(machine))
+    fix = found["java.java"].fix or ""
+    assert not fix.startswith("envsetup apply")
+    assert fix.startswith("ubuntu-java17 does not support this system: Debian 13 and later")
+    assert "openjdk-21-jdk" in fix
+    # Debian 12 is sent there
+    debian12 = make_machine(tmp_path / "12", {"etc/os-release": DEBIAN12_OS_RELEASE}, {})
+    assert by_id(checks_java.java(debian12))["java.java"].fix == "envsetup apply ubuntu-java17"
+
+
+def test_jdk_tools_left_on_another_jdk(tmp_path: Path) -> None:
+    """java on 17 (update-alternatives --set java), jar and jshell still on 21."""
+    tree = {
+        "etc/os-release": DEBIAN12_OS_RELEASE,
+        "usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo": JINFO_17,
+    }
+    jdk(tree, 17)
+    jdk(tree, 21)
+    for major in (17, 21):
+        for tool in ("keytool", "jar", "jshell"):
+            tree[f"usr/lib/jvm/java-{major}-openjdk-amd64/bin/{tool}"] = "#!/bin/sh\n"
+    links = java_links(17)
+    for tool, major in (("keytool", 17), ("jar", 21), ("jshell", 21)):
+        links[f"etc/alternatives/{tool}"] = f"/usr/lib/jvm/java-{major}-openjdk-amd64/bin/{tool}"
+    machine = make_machine(tmp_path, tree, links)
+    value = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
+    (finding,) = checks_java.jdk_tools(machine, value)
+    assert finding == Finding(
+        "java.tools",
+        "fail",
+        "2 JDK tools are not from java's JDK (java-1.17.0-openjdk-amd64)",
+        "jar -> /usr/lib/jvm/java-21-openjdk-amd64/bin/jar; "
+        "jshell -> /usr/lib/jvm/java-21-openjdk-amd64/bin/jshell",
+        "sudo update-java-alternatives --set java-1.17.0-openjdk-amd64 "
+        "(or envsetup apply ubuntu-java17)",
+    )
+    # jconsole (a GUI tool, not in the headless JDK) is not counted; once jar and
+    # jshell move, every tool is on 17
+    for tool in ("jar", "jshell"):
+        os.remove(tmp_path / f"etc/alternatives/{tool}")
+        os.symlink(
+            f"/usr/lib/jvm/java-17-openjdk-amd64/bin/{tool}", tmp_path / f"etc/alternatives/{tool}"
+        )
+    (finding,) = checks_java.jdk_tools(machine, value)
+    assert (finding.status, finding.summary) == (
+        "ok",
+        "every tool of java-1.17.0-openjdk-amd64 is the default",
+    )
+    assert checks_java.jdk_tools(machine, "/opt/other/bin/java") == []

@@ -77,7 +77,16 @@ def test_java_platforms_name_what_was_found() -> None:
             "@local",
         )
     assert info.value.message == (
-        "ubuntu-java17 does not support Debian GNU/Linux 13 (trixie) (debian 13) on @local; "
+        "ubuntu-java17 does not support Debian GNU/Linux 13 (trixie) (debian 13) on @local: "
+        "Debian 13 and later package no OpenJDK 17 (openjdk-21-jdk is their JDK); install "
+        "openjdk-21-jdk, or a JDK 17 from another vendor (e.g. Eclipse Temurin's repository); "
+        "supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
+    )
+    # a platform listed nowhere is refused without a reason
+    with pytest.raises(PlatformError) as info:
+        check_platform(recipe, target(distro="fedora", version="40", pretty="Fedora", wsl=0), "x")
+    assert info.value.message == (
+        "ubuntu-java17 does not support Fedora (fedora 40) on x; "
         "supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
     )
 
