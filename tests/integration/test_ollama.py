@@ -268,7 +268,9 @@ def test_wsl_applies_wsl_systemd_first_and_stops_while_it_is_pending(
     assert report["error"].startswith(
         "ollama-llama3 was not applied: it needs wsl-systemd, which is pending a restart"
     )
-    assert report["restarts"][0]["run"] == "wsl.exe --terminate '<distro>'"
+    restart = report["restarts"][0]["run"]
+    assert restart.startswith("name='<distro>'\n")
+    assert 'exec "$w" --terminate "$name"' in restart
     ollama_steps = report["recipes"][1]["steps"]
     assert {step["status"] for step in ollama_steps} == {"not run"}
     assert "systemd=true" in bookworm.file("/etc/wsl.conf").read_text()

@@ -204,11 +204,56 @@ def test_wsl_malformed_line_and_wsl1(tmp_path: Path) -> None:
     assert found["platform.wsl"].fix == "from PowerShell: wsl --set-version <distro> 2"
 
 
-def test_binfmt_wiped_interop(tmp_path: Path) -> None:
-    tree = wsl_tree("5.15.153.1-microsoft-standard-WSL2", "systemd", "[boot]\nsystemd=true\n")
+def interop_finding(tmp_path: Path, conf: str, extra: dict[str, str]) -> Finding:
+    tree = wsl_tree("5.15.153.1-microsoft-standard-WSL2", "systemd", conf)
     tree["run/systemd/system/.keep"] = ""
-    found = by_id(checks_wsl.wsl(make_machine(tmp_path, tree, {})))
-    assert found["wsl.interop"].fix == "envsetup apply wsl-systemd --set mask_binfmt=true --restart"
+    tree.update(extra)
+    return by_id(checks_wsl.wsl(make_machine(tmp_path, tree, {})))["wsl.interop"]
+
+
+def test_binfmt_wiped_interop(tmp_path: Path) -> None:
+    """A WSL that does not protect WSLInterop: masking systemd-binfmt is the way out."""
+    found = interop_finding(tmp_path, "[boot]\nsystemd=true\n", {})
+    assert found.status == "fail"
+    assert found.fix == (
+        "update WSL (wsl --update), which protects it; or envsetup apply wsl-systemd "
+        "--set mask_binfmt=true --restart (also disables qemu-user and other binfmt.d "
+        "registrations)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        # WSL 2.5.x-2.6.1 registers a second entry after systemd-binfmt
+        ({"proc/sys/fs/binfmt_misc/WSLInterop-late": "enabled\n"}, "ok"),
+        ({"proc/sys/fs/binfmt_misc/WSLInterop": "enabled\n"}, "ok"),
+        # protected (2.8.10+ status lock; a generated drop-in) but missing: no mask advice
+        ({"run/wsl/binfmt-status-lock": "enabled\n"}, "fail"),
+        ({"run/systemd/generator/systemd-binfmt.service.d/override.conf": "[Service]\n"}, "fail"),
+    ],
+)
+def test_interop_where_wsl_protects_binfmt(
+    tmp_path: Path, extra: dict[str, str], status: str
+) -> None:
+    found = interop_finding(tmp_path, "[boot]\nsystemd=true\n", extra)
+    assert found.status == status
+    assert "mask_binfmt" not in (found.fix or "")
+    if status == "fail":
+        assert found.fix == "restart WSL: from PowerShell, wsl.exe --shutdown"
+        assert "masking systemd-binfmt would not help" in (found.detail or "")
+
+
+def test_interop_off_by_choice_or_protection_off(tmp_path: Path) -> None:
+    off = interop_finding(tmp_path / "a", "[boot]\nsystemd=true\n[interop]\nenabled=false\n", {})
+    assert (off.status, off.fix) == ("warn", None)
+    conf = "[boot]\nsystemd=true\nprotectBinfmt=false\n"
+    lock = {"run/wsl/binfmt-status-lock": "enabled\n"}  # ignored: protection is off
+    found = interop_finding(tmp_path / "b", conf, lock)
+    assert found.fix == (
+        "remove protectBinfmt=false from [boot] in /etc/wsl.conf, or "
+        "envsetup apply wsl-systemd --set mask_binfmt=true --restart"
+    )
 
 
 class FakeOllama(BaseHTTPRequestHandler):
