@@ -452,3 +452,25 @@ def test_jdk_tools_left_on_another_jdk(tmp_path: Path) -> None:
         "every tool of java-1.17.0-openjdk-amd64 is the default",
     )
     assert checks_java.jdk_tools(machine, "/opt/other/bin/java") == []
+
+
+def test_ollama_server_older_than_the_installed_binary(tmp_path: Path, ollama_api: str) -> None:
+    """After an upgrade that did not restart the service: the binary is the stand-in
+    Ollama (TEST FIXTURE, tests/fixtures/ollama) of 0.32.15, the server says 0.5.7."""
+    standin = Path(__file__).parents[1] / "fixtures" / "ollama" / "standin_ollama.py"
+    binary = tmp_path / "bin" / "ollama"
+    binary.parent.mkdir()
+    binary.write_text(standin.read_text().replace("@VERSION@", "0.32.15"))
+    binary.chmod(0o755)
+    FakeOllama.models = [{"name": "llama3:latest", "size": 4661224676}]
+    environ = {"PATH": f"{binary.parent}:/usr/bin:/bin", "OLLAMA_HOST": ollama_api}
+    found = by_id(checks_ollama.ollama(LocalMachine("/", environ)))
+    assert found["ollama.upgrade"] == Finding(
+        "ollama.upgrade",
+        "fail",
+        "the server answering is 0.5.7, the installed binary is 0.32.15",
+        "an upgrade replaced the files but the old server still runs",
+        "sudo systemctl restart ollama (or envsetup apply ollama-llama3)",
+    )
+    binary.write_text(standin.read_text().replace("@VERSION@", "0.5.7"))
+    assert "ollama.upgrade" not in by_id(checks_ollama.ollama(LocalMachine("/", environ)))
