@@ -119,6 +119,10 @@ def test_target_info_command_succeeds_without_gpu_or_jetson_files() -> None:
     assert done.returncode == 0, done.stderr
     info = parse_target_info(done.stdout.splitlines())
     assert info["jetson"] == ""
-    assert set(info["gpu"].split()) <= {"amd", "intel", "nvidia"} | {
-        word for word in info["gpu"].split() if word.startswith("0x")
-    }
+    # this machine's display controllers, read the same way (a VM here: none)
+    displays = subprocess.run(
+        ["sh", "-c", "grep -l '^0x03' /sys/bus/pci/devices/*/class 2>/dev/null | wc -l"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert (info["gpu"] == "") == (displays == "0")
