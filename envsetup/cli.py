@@ -277,6 +277,9 @@ def _ci_reports(report: Any, junit: str | None) -> None:
             stream.write(step_summary(report))
 
 
+RESTART_BY_HAND = 75  # EX_TEMPFAIL: a restart command that cannot restart from here
+
+
 def _restart(request: Any, report: Any) -> None:
     """Run what pending checks wait for, as the very last action, saying so first."""
     from envsetup.commands.run import restart
@@ -287,11 +290,16 @@ def _restart(request: Any, report: Any) -> None:
         return
     for target, item in pending:
         click.echo(f"Restarting {target} for {item['recipe']}: {item['message'].strip()}", err=True)
-        click.echo(f"  running: {item['run']}", err=True)
+        command = item["run"].strip()
+        if "\n" in command:  # a script (restart.run in the recipe file)
+            command = f"the restart script of {item['recipe']} (restart.run in its recipe)"
+        click.echo(f"  running: {command}", err=True)
     with errors_handled():
         for target, results in restart(request, report).items():
             for status, output in results:
-                if status != 0:
+                if status == RESTART_BY_HAND:  # it could not restart, and says what to run
+                    click.echo(f"{target}: {output.strip()}", err=True)
+                elif status != 0:
                     click.echo(
                         f"{target}: the restart command failed ({status}): {output.strip()[-300:]}",
                         err=True,

@@ -454,14 +454,71 @@ def uv_tool(path: str, version: str, options: list[str] | None = None) -> Iterat
 
 
 @operation()
-def alternatives(links: dict[str, str]) -> Iterator[Any]:
-    """Point each update-alternatives link at its path."""
+def alternatives(links: dict[str, str], jinfo: str | None = None) -> Iterator[Any]:
+    """Point each update-alternatives link at its path, and every link a ``.jinfo`` lists.
+
+    A ``.jinfo`` file (``/usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo``) is what
+    ``update-java-alternatives --set`` reads: one line per tool the JDK registers. Its
+    tools that are not registered (the GUI ones of a headless JDK) are left alone,
+    as update-java-alternatives does.
+    """
+    wanted = dict(links)
+    if jinfo is not None:
+        entries = host.get_fact(JinfoAlternatives, jinfo=jinfo)
+        if entries is None:  # not installed yet (a plan), or another JDK layout: verify says
+            host.noop(f"{jinfo} does not exist: only {', '.join(links) or 'nothing'} set")
+            entries = []
+        for name, path, registered, current in entries:
+            if name in wanted:
+                continue
+            if not registered:
+                host.noop(f"{name}: {path} is not registered (not part of this JDK flavour)")
+            elif current == path:
+                host.noop(f"{name} already points at {path}")
+            else:
+                yield StringCommand(
+                    "update-alternatives", "--set", shlex.quote(name), shlex.quote(path)
+                )
     for name, path in links.items():
         current = host.get_fact(Alternative, alternative=name)
         if current and current["value"] == path:
             host.noop(f"{name} already points at {path}")
             continue
         yield StringCommand("update-alternatives", "--set", shlex.quote(name), shlex.quote(path))
+
+
+# the kinds of lines in a .jinfo that name a tool's alternative (java-common's
+# update-java-alternatives also reads "plugin" lines: browser plugins, long gone)
+JINFO_KINDS = ("hl", "jre", "jrehl", "jdk", "jdkhl")
+
+
+class JinfoAlternatives(FactBase[list[tuple[str, str, bool, str | None]] | None]):
+    """Each tool a ``.jinfo`` lists: its path, whether it is registered, the current value.
+
+    One round trip for all of them; None when the file does not exist.
+    """
+
+    def command(self, jinfo: str) -> str:
+        kinds = "|".join(JINFO_KINDS)
+        return (
+            f'f={shlex.quote(jinfo)}; if [ ! -f "$f" ]; then echo absent; exit 0; fi; '
+            f"grep -E '^({kinds}) ' \"$f\" | while read -r kind name path; do "
+            'q=$(update-alternatives --query "$name" 2>/dev/null); '
+            "v=$(printf '%s\\n' \"$q\" | sed -n 's/^Value: //p'); "
+            'if printf \'%s\\n\' "$q" | grep -qxF "Alternative: $path"; then r=1; else r=0; fi; '
+            'printf \'%s %s %s %s\\n\' "$name" "$path" "$r" "${v:--}"; done'
+        )
+
+    def process(self, output: list[str]) -> list[tuple[str, str, bool, str | None]] | None:
+        if output == ["absent"]:
+            return None
+        entries = []
+        for line in output:
+            fields = line.split(" ")
+            if len(fields) == 4:
+                name, path, registered, current = fields
+                entries.append((name, path, registered == "1", None if current == "-" else current))
+        return entries
 
 
 @operation()

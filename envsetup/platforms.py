@@ -29,7 +29,15 @@ _PROBES = (
     "if [ -d /run/systemd/system ]; then echo yes; fi",
     'getent passwd "${SUDO_USER:-$(id -un)}" | cut -d: -f6',
     NVIDIA_DRIVER_PROBE,
+    # display controllers (PCI class 0x03): their vendor IDs, as Ollama's install.sh
+    # asks lspci (-d 10de: NVIDIA, -d 1002: AMD), but read from sysfs, which needs no tool
+    "for d in /sys/bus/pci/devices/*; do case $(cat $d/class 2>/dev/null) in"
+    " 0x03*) cat $d/vendor;; esac; done 2>/dev/null | sort -u | tr '\\n' ' '; echo",
+    # NVIDIA Jetson: the L4T release (R35: JetPack 5, R36: JetPack 6), as install.sh reads it
+    "if [ -f /etc/nv_tegra_release ]; then sed -n '1s/^# R\\([0-9]*\\) .*/\\1/p'"
+    " /etc/nv_tegra_release; fi",
 )
+_GPU_VENDORS = {"0x10de": "nvidia", "0x1002": "amd", "0x8086": "intel"}
 TARGET_INFO_COMMAND = f"; echo {SEPARATOR}; ".join(_PROBES)
 
 
@@ -66,6 +74,8 @@ def parse_target_info(output: list[str]) -> dict[str, str]:
         "systemd_booted": "yes" if first(parts[8]) == "yes" else "",
         "home": first(parts[9]),
         "nvidia": nvidia_driver(first(parts[10])),
+        "gpu": " ".join(sorted({_GPU_VENDORS.get(v, v) for v in first(parts[11]).lower().split()})),
+        "jetson": first(parts[12]),
     }
 
 

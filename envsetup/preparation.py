@@ -36,6 +36,8 @@ TARGET_FACTS = (
     "wsl_distro",
     "pid1",
     "home",
+    "gpu",  # display controllers' vendors: "amd", "intel", "nvidia" (space-separated)
+    "jetson",  # NVIDIA Jetson's L4T major release ("35", "36"), empty elsewhere
 )
 
 
@@ -68,7 +70,8 @@ class PreparedCheck:
             status = "pending"
         if status != "ok" and self.hint:
             detail = f"{detail}; {self.hint.strip()}"
-        return CheckReport(self.check.kind, kind.describe(self.args), status, detail)
+        description = self.check.name or kind.describe(self.args)
+        return CheckReport(self.check.kind, description, status, detail)
 
 
 @dataclass

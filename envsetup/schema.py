@@ -116,10 +116,12 @@ class Platform:
     distro: str
     version: SpecifierSet
     wsl: int | None = None  # 2: the target must run under WSL 2
+    unsupported: str | None = None  # refused, and why (e.g. the package does not exist there)
 
     def __str__(self) -> str:
         text = f"{self.distro.capitalize()} {self.version}".strip()
-        return f"{text} under WSL {self.wsl}" if self.wsl else text
+        text = f"{text} under WSL {self.wsl}" if self.wsl else text
+        return f"not {text}" if self.unsupported else text
 
     def matches(self, distro: str, version: str) -> bool:
         if distro.lower() != self.distro:
@@ -136,7 +138,8 @@ class Check:
 
     ``pending_if``: a check that, when it passes while this one fails, makes the
     result ``pending`` (true only after a restart or a new login); ``hint`` says
-    what to do then.
+    what to do then; ``name`` says what the check proves, shown instead of the
+    kind's own description (for a long command).
     """
 
     kind: str
@@ -146,6 +149,7 @@ class Check:
     hint: str | None = None
     when: str | None = None  # preflight only: an expression; the check runs when it is true
     warn: bool = False  # preflight only: a failure warns instead of refusing
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -588,6 +592,7 @@ def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
         "distro": Field("str", required=True),
         "version": Field("str", default=""),
         "wsl": Field("int"),
+        "unsupported": Field("str"),
     }
     for index, item in enumerate(raw):
         path: Path_ = ("platforms", index)
@@ -600,7 +605,7 @@ def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
             ) from None
         if args["wsl"] not in (None, 2):
             raise doc.error((*path, "wsl"), "only 'wsl: 2' is supported")
-        out.append(Platform(args["distro"].lower(), spec, args["wsl"]))
+        out.append(Platform(args["distro"].lower(), spec, args["wsl"], args["unsupported"]))
     return tuple(out)
 
 
@@ -671,7 +676,7 @@ def _parse_check(
     doc: Document, path: Path_, item: Any, nested: bool = False, preflight: bool = False
 ) -> Check:
     kinds = ", ".join(sorted(CHECK_KINDS))
-    extras = set() if nested else {"pending_if", "hint"}
+    extras = set() if nested else {"pending_if", "hint", "name"}
     if preflight:
         extras |= {"when", "warn"}
     if not isinstance(item, dict):
@@ -699,7 +704,10 @@ def _parse_check(
     if when is not None:
         _check_field(doc, (*path, "when"), Field("str"), when)
     _check_field(doc, (*path, "warn"), Field("bool"), warn)
-    return Check(kind, args, doc.where(path), pending_if, hint, when, warn)
+    name = item.get("name")
+    if name is not None:
+        _check_field(doc, (*path, "name"), Field("str"), name)
+    return Check(kind, args, doc.where(path), pending_if, hint, when, warn, name)
 
 
 # ---------------------------------------------------------------------------

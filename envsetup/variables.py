@@ -54,11 +54,13 @@ def check_platform(recipe: Recipe, target: dict[str, Any], name: str) -> None:
     """Refuse, before any change, a target whose platform the recipe does not list."""
     distro, version = target["distro"], target["version"]
     matching = [p for p in recipe.platforms if p.matches(distro, version)]
-    if recipe.platforms and not matching:
+    refused = next((p.unsupported for p in matching if p.unsupported), None)
+    if recipe.platforms and (refused or not matching):
         found = f"{target['pretty']} ({distro} {version or 'no version'})"
-        supported = ", ".join(str(p) for p in recipe.platforms)
+        supported = ", ".join(str(p) for p in recipe.platforms if not p.unsupported)
+        why = f": {refused}" if refused else ""
         raise PlatformError(
-            f"{recipe.name} does not support {found} on {name}; supported: {supported}. "
+            f"{recipe.name} does not support {found} on {name}{why}; supported: {supported}. "
             "Nothing was changed",
             fix="run it on a supported platform",
         )

@@ -25,45 +25,96 @@ def show_size(count: float) -> str:
     return f"{count / 10**9:.1f} GB"
 
 
+def also_paths(args: dict[str, Any]) -> list[str]:
+    return [item.rpartition("=")[0] for item in args.get("also") or []]
+
+
 class DiskCheck:
     """At least ``free`` bytes are available on the filesystem that holds ``path``.
 
     A path that does not exist yet is measured at its nearest existing parent.
+    ``also`` names other paths that will be created, as ``PATH=SIZE``: each one not
+    there yet adds its size to the need of the filesystem it lands on, so two
+    downloads are counted together when they land on one disk and apart otherwise.
     """
 
     name: ClassVar[str] = "disk"
     fields: ClassVar[dict[str, Field]] = {
         "path": Field("str", required=True, doc="a path on the target (need not exist yet)"),
         "free": Field("str", required=True, doc="space needed, e.g. 8G"),
+        "also": Field(
+            "str_list",
+            default=[],
+            doc="other paths to be created, PATH=SIZE; each counted while it is absent",
+        ),
     }
 
     @staticmethod
     def validate(args: dict[str, Any]) -> None:
         parse_size(args["free"])
+        for item in args.get("also") or []:
+            path, equals, size = item.rpartition("=")
+            if not equals or not path.startswith("/"):
+                raise ValueError(f"also: expected PATH=SIZE with an absolute path, got {item!r}")
+            parse_size(size)
 
     @staticmethod
     def command(args: dict[str, Any]) -> str:
-        return (
-            f"p={shlex.quote(args['path'])}; "
+        measure = (
             'while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname "$p"); done; '
             'df -Pk "$p" | tail -n 1'
         )
+        if not args.get("also"):
+            return f"p={shlex.quote(args['path'])}; {measure}"
+        # one line per path: "absent|present" then df's line for its filesystem
+        parts = []
+        for path in (args["path"], *also_paths(args)):
+            quoted = shlex.quote(path)
+            parts.append(
+                f"p={quoted}; if [ -e \"$p\" ]; then printf 'present '; "
+                f"else printf 'absent '; fi; {measure}"
+            )
+        return "; ".join(parts)
 
     @staticmethod
     def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:
-        fields = output.split()
-        if status != 0 or len(fields) < 6 or not fields[3].isdigit():
+        also = dict(item.rpartition("=")[::2] for item in args.get("also") or [])
+        rows = [line.split() for line in output.splitlines() if line.strip()]
+        present = [False] * len(rows)
+        if also:  # each row starts with "present" or "absent"
+            present = [row[:1] == ["present"] for row in rows]
+            rows = [row[1:] for row in rows]
+        if (
+            status != 0
+            or len(rows) != 1 + len(also)
+            or any(len(row) < 6 or not row[3].isdigit() for row in rows)
+        ):
             return ProbeResult("failed", f"cannot read free space: {last_lines(output)}")
-        available, needed = int(fields[3]) * 1024, parse_size(args["free"])
-        detail = (
-            f"{show_size(available)} free on {fields[5]} (for {args['path']}), "
-            f"{show_size(needed)} needed"
-        )
-        return ProbeResult("ok" if available >= needed else "failed", detail)
+        needs = [(args["path"], parse_size(args["free"]), rows[0])]
+        for index, (path, size) in enumerate(also.items(), 1):
+            if not present[index]:
+                needs.append((path, parse_size(size), rows[index]))
+        by_mount: dict[str, tuple[int, int, list[str]]] = {}
+        for path, needed, fields in needs:
+            available, total, names = by_mount.get(fields[5], (int(fields[3]) * 1024, 0, []))
+            by_mount[fields[5]] = (available, total + needed, [*names, path])
+        details = []
+        ok = True
+        for mount, (available, needed, names) in by_mount.items():
+            ok = ok and available >= needed
+            details.append(
+                f"{show_size(available)} free on {mount} (for {' and '.join(names)}), "
+                f"{show_size(needed)} needed"
+            )
+        return ProbeResult("ok" if ok else "failed", "; ".join(details))
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
-        return f"{args['free']} free for {args['path']}"
+        extra = "".join(
+            f", {size} for {path}"
+            for path, _, size in (item.rpartition("=") for item in args.get("also") or [])
+        )
+        return f"{args['free']} free for {args['path']}{extra}"
 
 
 class MemoryCheck:

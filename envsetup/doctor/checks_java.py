@@ -1,15 +1,25 @@
-"""Java: java/javac on PATH, the alternatives default, JAVA_HOME everywhere it is read."""
+"""Java: java/javac on PATH, every JDK tool on one JDK, JAVA_HOME everywhere it is read."""
 
 from __future__ import annotations
 
 import os
 import re
 
+from envsetup.doctor.checks_platform import recipe_refusal
 from envsetup.doctor.machine import Machine
 from envsetup.doctor.model import Finding, Status
 from envsetup.editors.envfile import definitions, get_value
 
 FIX = "envsetup apply ubuntu-java17"
+JVM = "/usr/lib/jvm"
+
+
+def java_fix(machine: Machine) -> str:
+    """``envsetup apply ubuntu-java17`` where that recipe runs, else why it would refuse."""
+    refusal = recipe_refusal(machine, "ubuntu-java17")
+    return FIX if refusal is None else f"ubuntu-java17 does not support this system: {refusal}"
+
+
 _VERSION = re.compile(r'(?:version|javac) "?(\d+)(?:\.(\d+))?')
 _RELEASE = re.compile(r'^JAVA_VERSION="(\d+)(?:\.(\d+))?', re.MULTILINE)
 
@@ -58,16 +68,17 @@ def tool_major(machine: Machine, tool: str) -> tuple[str | None, int | None]:
 
 
 def java(machine: Machine) -> list[Finding]:
+    fix = java_fix(machine)
     java_path, java_v = tool_major(machine, "java")
     javac_path, javac_v = tool_major(machine, "javac")
     findings: list[Finding] = []
     if java_path is None:
-        findings.append(Finding("java.java", "skip", "java is not installed", fix=FIX))
+        findings.append(Finding("java.java", "skip", "java is not installed", fix=fix))
     else:
         findings.append(Finding("java.java", "ok", f"java {java_v} ({java_path})"))
         if javac_path is None:
             findings.append(
-                Finding("java.javac", "warn", "javac is missing: a JRE without the JDK", fix=FIX)
+                Finding("java.javac", "warn", "javac is missing: a JRE without the JDK", fix=fix)
             )
         elif javac_v != java_v:
             findings.append(
@@ -76,16 +87,17 @@ def java(machine: Machine) -> list[Finding]:
                     "fail",
                     f"java is {java_v} but javac is {javac_v}",
                     f"{java_path} and {javac_path} come from different JDKs",
-                    "sudo update-alternatives --config javac (or " + FIX + ")",
+                    "sudo update-alternatives --config javac"
+                    + (f" (or {fix})" if fix == FIX else ""),
                 )
             )
         else:
             findings.append(Finding("java.javac", "ok", f"javac {javac_v} ({javac_path})"))
-    findings += java_home(machine, java_v)
+    findings += java_home(machine, java_v, fix)
     return findings
 
 
-def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
+def java_home(machine: Machine, java_v: int | None, fix: str = FIX) -> list[Finding]:
     """JAVA_HOME in /etc/environment, in this process, and in a fresh login session."""
     env_file = machine.read("/etc/environment") or ""
     values = definitions(env_file, "JAVA_HOME")
@@ -94,7 +106,7 @@ def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
     if seen is None:
         status: Status = "warn" if java_v is not None else "skip"
         findings.append(
-            Finding("java.home", status, "JAVA_HOME is not set in /etc/environment", fix=FIX)
+            Finding("java.home", status, "JAVA_HOME is not set in /etc/environment", fix=fix)
         )
         return findings
     if len(values) > 1:
@@ -104,7 +116,7 @@ def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
                 "fail",
                 f"/etc/environment sets JAVA_HOME {len(values)} times: {', '.join(values)}",
                 "pam_env uses the last one; tools that read the file differently may not",
-                FIX,
+                fix,
             )
         )
     home = seen
@@ -112,7 +124,7 @@ def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
     if not machine.exists(home):
         findings.append(
             Finding(
-                "java.home", "fail", f"JAVA_HOME points at {home}, which does not exist", fix=FIX
+                "java.home", "fail", f"JAVA_HOME points at {home}, which does not exist", fix=fix
             )
         )
     elif not machine.exists(f"{home}/bin/javac"):
@@ -122,7 +134,7 @@ def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
                 "fail",
                 f"JAVA_HOME={home} holds no bin/javac",
                 "a JRE, or not a JDK directory",
-                FIX,
+                fix,
             )
         )
     elif java_v is not None and home_v is not None and home_v != java_v:
@@ -132,7 +144,7 @@ def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
                 "fail",
                 f"java is {java_v} but JAVA_HOME points at {home_v} ({home})",
                 "builds use JAVA_HOME, your shell uses java on PATH",
-                FIX,
+                fix,
             )
         )
     else:
@@ -148,11 +160,11 @@ def java_home(machine: Machine, java_v: int | None) -> list[Finding]:
                 "set -a; . /etc/environment; set +a",
             )
         )
-    findings.append(login_session(machine, home))
+    findings.append(login_session(machine, home, fix))
     return findings
 
 
-def login_session(machine: Machine, expected: str) -> Finding:
+def login_session(machine: Machine, expected: str, fix: str = FIX) -> Finding:
     if not machine.is_root:
         return Finding(
             "java.home.login",
@@ -176,7 +188,7 @@ def login_session(machine: Machine, expected: str) -> Finding:
             "fail",
             f"a login session of {user} sees JAVA_HOME={seen or '(unset)'}",
             f"expected {expected}; is pam_env enabled for su/login?",
-            FIX,
+            fix,
         )
     return Finding("java.home.login", "ok", f"a login session of {user} sees JAVA_HOME")
 
@@ -190,4 +202,52 @@ def alternatives(machine: Machine) -> list[Finding]:
         return [Finding("java.alternatives", "skip", "java is not managed by update-alternatives")]
     major = jdk_major(machine, os.path.dirname(os.path.dirname(value)))
     others = f"; {len(choices)} JDKs installed" if len(choices) > 1 else ""
-    return [Finding("java.alternatives", "ok", f"default java: {value} ({major}){others}")]
+    findings = [Finding("java.alternatives", "ok", f"default java: {value} ({major}){others}")]
+    return findings + jdk_tools(machine, value)
+
+
+def jinfo_tools(text: str) -> list[tuple[str, str]]:
+    """(name, path) of every tool a JDK's ``.jinfo`` lists (update-java-alternatives' input)."""
+    tools = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] in ("hl", "jre", "jrehl", "jdk", "jdkhl"):
+            tools.append((fields[1], fields[2]))
+    return tools
+
+
+def jdk_tools(machine: Machine, java_value: str) -> list[Finding]:
+    """Every tool the default java's JDK registers points at that JDK (jar, jshell, ...).
+
+    ``update-alternatives --set java`` moves java alone; with a second JDK of higher
+    priority the other tools stay on it.
+    """
+    for name in sorted(machine.listdir(JVM)):
+        if not (name.startswith(".") and name.endswith(".jinfo")):
+            continue
+        tools = jinfo_tools(machine.read(f"{JVM}/{name}") or "")
+        if ("java", java_value) not in tools:
+            continue
+        elsewhere = []
+        for tool, path in tools:
+            link = f"/etc/alternatives/{tool}"
+            now = machine.realpath(link)
+            if tool == "java" or not machine.exists(path) or now == link:
+                continue  # not part of this JDK flavour, or not registered at all
+            if now != machine.realpath(path):
+                elsewhere.append(f"{tool} -> {now}")
+        alias = name[1 : -len(".jinfo")]
+        if not elsewhere:
+            return [Finding("java.tools", "ok", f"every tool of {alias} is the default")]
+        fix = java_fix(machine)
+        return [
+            Finding(
+                "java.tools",
+                "fail",
+                f"{len(elsewhere)} JDK tools are not from java's JDK ({alias})",
+                "; ".join(elsewhere[:6]) + ("; ..." if len(elsewhere) > 6 else ""),
+                f"sudo update-java-alternatives --set {alias}"
+                + (f" (or {fix})" if fix == FIX else ""),
+            )
+        ]
+    return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from envsetup.doctor.machine import Machine
 from envsetup.doctor.model import Finding
 
@@ -18,6 +20,14 @@ def base_url(host: str | None) -> str:
     if host.count(":") < 2:
         host += ":11434"
     return host.rstrip("/")
+
+
+def binary_version(machine: Machine, binary: str) -> str | None:
+    """The installed binary's own version: with no server to ask (port 1 on loopback),
+    ``ollama -v`` prints "client version is X" (cmd/cmd.go, versionHandler)."""
+    _, out, _ = machine.run(["env", "OLLAMA_HOST=127.0.0.1:1", binary, "-v"])
+    match = re.search(r"client version is ([0-9][0-9A-Za-z.+-]*)", out)
+    return match.group(1) if match else None
 
 
 def ollama(machine: Machine) -> list[Finding]:
@@ -60,6 +70,17 @@ def ollama(machine: Machine) -> list[Finding]:
         )
         return findings
     findings.append(Finding("ollama.api", "ok", f"Ollama {version} answers at {url}"))
+    installed = binary_version(machine, binary) if binary else None
+    if installed and installed != version:
+        findings.append(
+            Finding(
+                "ollama.upgrade",
+                "fail",
+                f"the server answering is {version}, the installed binary is {installed}",
+                "an upgrade replaced the files but the old server still runs",
+                "sudo systemctl restart ollama (or " + FIX + ")",
+            )
+        )
     try:
         models = [m["name"] for m in machine.http_json(f"{url}/api/tags").get("models", [])]
     except Exception as exc:

@@ -73,3 +73,27 @@ def platform(machine: Machine) -> list[Finding]:
             )
         )
     return findings
+
+
+def recipe_refusal(machine: Machine, name: str) -> str | None:
+    """Why the built-in recipe ``name`` would refuse this machine's platform, or None.
+
+    The same platform list ``apply`` checks, so doctor never recommends a recipe that
+    would refuse to run here.
+    """
+    from envsetup.catalog import load_recipe  # only when a finding needs a fix
+
+    release = os_release(machine)
+    if "ID" not in release:
+        return None  # no /etc/os-release: apply reads the platform itself
+    distro, version = release["ID"].lower(), release.get("VERSION_ID", "")
+    recipe = load_recipe(name)
+    matching = [p for p in recipe.platforms if p.matches(distro, version)]
+    refused = next((p.unsupported for p in matching if p.unsupported), None)
+    if refused:
+        return refused
+    if recipe.platforms and not matching:
+        supported = ", ".join(str(p) for p in recipe.platforms if not p.unsupported)
+        pretty = release.get("PRETTY_NAME", distro)
+        return f"{pretty} is not among its platforms ({supported})"
+    return None

@@ -86,14 +86,73 @@ def wsl(machine: Machine) -> list[Finding]:
                 fix="envsetup apply wsl-systemd --restart",
             )
         )
-    if is_booted and not machine.exists("/proc/sys/fs/binfmt_misc/WSLInterop"):
-        findings.append(
-            Finding(
-                "wsl.interop",
-                "fail",
-                "Windows .exe files cannot run: WSLInterop is not registered",
-                "systemd-binfmt.service wiped the WSLInterop binfmt registration",
-                "envsetup apply wsl-systemd --set mask_binfmt=true --restart",
-            )
-        )
+    if is_booted:
+        findings.append(interop(machine, text))
     return findings
+
+
+BINFMT = "/proc/sys/fs/binfmt_misc"
+
+
+def binfmt_protected(machine: Machine, text: str) -> bool:
+    """WSL keeps its own binfmt registration ([boot] protectBinfmt, default true).
+
+    The signs it leaves (microsoft/WSL, src/linux/init/init.cpp): a generated
+    systemd-binfmt drop-in that registers WSLInterop-late (2.5.x to 2.6.1) or
+    WSLInterop again (2.6.2 on, commit d43b725), or since 2.8.10 (commit f67086e) a
+    read-only binfmt_misc/status bind-mounted from /run/wsl/binfmt-status-lock.
+    """
+    if (ini.get_key(text, "boot", "protectBinfmt") or "").strip().lower() in ("false", "0"):
+        return False
+    generated = [
+        f"{d}/systemd-binfmt.service.d/override.conf"
+        for d in ("/run/systemd/generator", "/run/systemd/generator.early")
+    ]
+    return any(
+        machine.exists(path)
+        for path in ("/run/wsl/binfmt-status-lock", f"{BINFMT}/WSLInterop-late", *generated)
+    )
+
+
+def interop(machine: Machine, text: str) -> Finding:
+    """Windows .exe files can run: WSLInterop (or WSLInterop-late) is registered."""
+    registered = [n for n in ("WSLInterop", "WSLInterop-late") if machine.exists(f"{BINFMT}/{n}")]
+    if registered:
+        return Finding("wsl.interop", "ok", f"Windows interop registered ({', '.join(registered)})")
+    if (ini.get_key(text, "interop", "enabled") or "").strip().lower() in ("false", "0"):
+        return Finding(
+            "wsl.interop",
+            "warn",
+            "Windows .exe files cannot run: [interop] enabled=false in /etc/wsl.conf",
+            "interop is off by choice; `apply --restart` then prints what to run from Windows",
+        )
+    if binfmt_protected(machine, text):
+        return Finding(
+            "wsl.interop",
+            "fail",
+            "Windows .exe files cannot run: WSLInterop is not registered",
+            "WSL protects the registration itself here ([boot] protectBinfmt): masking "
+            "systemd-binfmt would not help, and would disable qemu-user and other registrations",
+            "restart WSL: from PowerShell, wsl.exe --shutdown",
+        )
+    protect_off = (ini.get_key(text, "boot", "protectBinfmt") or "").strip().lower()
+    if protect_off in ("false", "0"):
+        why = "[boot] protectBinfmt=false leaves it to systemd-binfmt.service, which wiped it"
+        fix = (
+            "remove protectBinfmt=false from [boot] in /etc/wsl.conf, or "
+            "envsetup apply wsl-systemd --set mask_binfmt=true --restart"
+        )
+    else:
+        why = "systemd-binfmt.service wiped it (this WSL does not protect the registration)"
+        fix = (
+            "update WSL (wsl --update), which protects it; or "
+            "envsetup apply wsl-systemd --set mask_binfmt=true --restart "
+            "(also disables qemu-user and other binfmt.d registrations)"
+        )
+    return Finding(
+        "wsl.interop",
+        "fail",
+        "Windows .exe files cannot run: WSLInterop is not registered",
+        why,
+        fix,
+    )

@@ -47,7 +47,29 @@ def test_doctor_java_goes_from_fail_to_ok(bookworm: DebianRoot) -> None:
         "java.home.shell": "warn",
         "java.home.login": "ok",
         "java.alternatives": "ok",
+        "java.tools": "ok",  # every tool of the JDK's .jinfo points at it
     }
     # the applied recipe's own verify checks run too (same checks as `envsetup verify`)
     assert statuses(after)["recipe.ubuntu-java17"] == "ok"
     assert result.exit_code == 0
+
+
+def test_doctor_on_debian13_does_not_send_to_a_recipe_that_refuses(trixie: DebianRoot) -> None:
+    """Debian 13 has no OpenJDK 17: the JAVA_HOME finding says why, and --fix has no
+    recipe to run for it."""
+    import json
+
+    trixie.file("/etc/environment").write_text(f'JAVA_HOME="{JAVA_HOME}"\n')
+    target = f"@chroot{trixie.path}"
+    result = envsetup("doctor", "-t", target, "--json")
+    findings = {f["id"]: f for f in json.loads(result.stdout)["findings"]}
+    java_home = findings["java.home"]
+    assert java_home["status"] == "fail"
+    assert java_home["fix"].startswith(
+        "ubuntu-java17 does not support this system: Debian 13 and later package no OpenJDK 17"
+    )
+    assert "ubuntu-java17" not in " ".join(
+        f["fix"] or "" for f in findings.values() if (f["fix"] or "").startswith("envsetup")
+    )
+    fixed = envsetup("doctor", "-t", target, "--fix", "--yes")
+    assert "envsetup apply ubuntu-java17" not in fixed.stderr

@@ -115,7 +115,9 @@ def test_debian13_is_refused_before_any_change(trixie: DebianRoot) -> None:
     assert (
         "envsetup: error: " not in result.stdout
         and "ubuntu-java17 does not support Debian GNU/Linux 13 (trixie) (debian 13) on "
-        f"@chroot{trixie.path}; supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
+        f"@chroot{trixie.path}: Debian 13 and later package no OpenJDK 17 (openjdk-21-jdk is "
+        "their JDK); install openjdk-21-jdk, or a JDK 17 from another vendor (e.g. Eclipse "
+        "Temurin's repository); supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
         in result.stdout
     )
     assert trixie.digest("/var/lib/dpkg/status", "/etc/environment") == before
@@ -245,3 +247,125 @@ def test_sudo_password_needed_but_not_given_exit_3(
     assert "dev-box: dev is not root and sudo needs a password" in result.stdout
     assert "Fix: run from a terminal to be asked, or pass --sudo-password-stdin" in result.stdout
     assert bookworm.digest("/var/lib/dpkg/status", "/etc/environment") == before
+
+
+# TEST FIXTURE, NOT A JDK: Debian 12's archive has no second JDK (no openjdk-21 in
+# bookworm), so a stand-in "JDK 21" is registered the way Ubuntu 24.04's default JDK
+# 21 is: every tool through update-alternatives at priority 2111 (17's is 1711).
+FIXTURE_JDK = "/usr/lib/jvm/fixture-jdk-21"
+# the tools Debian 12's openjdk-17-jdk-headless lists in its .jinfo (hl, jdkhl lines)
+JDK_TOOLS = [
+    "java",
+    "jpackage",
+    "keytool",
+    "rmiregistry",
+    "jar",
+    "jarsigner",
+    "javac",
+    "javadoc",
+    "javap",
+    "jcmd",
+    "jdb",
+    "jdeprscan",
+    "jdeps",
+    "jfr",
+    "jimage",
+    "jinfo",
+    "jlink",
+    "jmap",
+    "jmod",
+    "jps",
+    "jrunscript",
+    "jshell",
+    "jstack",
+    "jstat",
+    "jstatd",
+    "serialver",
+    "jhsdb",
+]
+FIXTURE_TOOL = """#!/bin/sh
+# TEST FIXTURE (tests/integration/test_java17.py): not a JDK tool
+name=$(basename "$0")
+case "$name" in
+  java) echo 'openjdk version "21.0.99" (test fixture)' >&2 ;;
+  jlink) echo 21.0.99 ;;
+  *) echo "$name 21.0.99" ;;
+esac
+"""
+
+
+def install_fixture_jdk(root: DebianRoot) -> None:
+    bin_dir = root.file(f"{FIXTURE_JDK}/bin")
+    bin_dir.mkdir(parents=True)
+    for tool in JDK_TOOLS:
+        (bin_dir / tool).write_text(FIXTURE_TOOL)
+        (bin_dir / tool).chmod(0o755)
+        root.run(
+            f"update-alternatives --install /usr/bin/{tool} {tool} {FIXTURE_JDK}/bin/{tool} 2111"
+        )
+
+
+def tool_targets(root: DebianRoot) -> dict[str, str]:
+    return {
+        tool: root.run(f"readlink /etc/alternatives/{tool}").stdout.strip() for tool in JDK_TOOLS
+    }
+
+
+def test_every_jdk_tool_moves_to_17_and_back(tmp_path: Path) -> None:
+    """With a higher-priority JDK registered, every tool 17 registers moves to 17.
+
+    Its own apt cache: the shared one's lock is often held by other tests' installs,
+    and apt-get does not wait for that lock."""
+    from tests.integration.roots import debian_root
+
+    with debian_root("bookworm", tmp_path / "root", shared_apt_cache=False) as root:
+        every_jdk_tool_moves_to_17_and_back(root)
+
+
+def every_jdk_tool_moves_to_17_and_back(bookworm: DebianRoot) -> None:
+    install_fixture_jdk(bookworm)
+    on_fixture = {tool: f"{FIXTURE_JDK}/bin/{tool}" for tool in JDK_TOOLS}
+    on_17 = {tool: f"{JAVA_HOME}/bin/{tool}" for tool in JDK_TOOLS}
+    assert tool_targets(bookworm) == on_fixture
+
+    code, doc, _ = run_json("apply", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 0, [s["error"] for s in steps_by_name(doc).values() if s["status"] == "failed"]
+    step = steps_by_name(doc)["Make 17 the default for every JDK tool"]
+    assert (step["status"], step["verify"]) == ("changed", "ok"), step
+    assert tool_targets(bookworm) == on_17
+    # through PATH, as a user runs them: the real JDK 17 answers
+    assert bookworm.run("jshell --version").stdout.startswith("jshell 17.")
+    assert bookworm.run("jar --version").stdout.startswith("jar 17.")
+    assert bookworm.run("jlink --version").stdout.startswith("17.")
+    assert "fixture" not in bookworm.run("keytool -help 2>&1", check=False).stdout
+
+    # back to auto mode: the fixture's 2111 wins again, and verify names the tools
+    for tool in JDK_TOOLS:
+        bookworm.run(f"update-alternatives --auto {tool}")
+    assert tool_targets(bookworm) == on_fixture
+    code, doc, _ = run_json("verify", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 1
+    checks = steps_by_name(doc)["Make 17 the default for every JDK tool"]["checks"]
+    failed = " ".join(c["detail"] for c in checks if c["status"] == "failed")
+    # the whole list names the tools left behind (the last ones shown), and the
+    # sampled tools report the other JDK's version
+    assert f"jhsdb -> {FIXTURE_JDK}/bin/jhsdb" in failed
+    assert failed.count("version 21.0.99 does not satisfy >=17,<18") == 6  # java ... jlink
+
+    code, doc, _ = run_json("apply", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 0, doc
+    assert steps_by_name(doc)["Make 17 the default for every JDK tool"]["status"] == "changed"
+    assert tool_targets(bookworm) == on_17
+    code, doc, _ = run_json("apply", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert (code, doc["changed"]) == (0, 0), doc
+
+    # remove: the JDK package unregisters its tools and the other JDK takes them back;
+    # the JRE's (java, keytool, ...) stay with openjdk-17-jre-headless, which apt
+    # leaves installed (until autoremove). No link points at a removed file.
+    code, doc, _ = run_json("remove", "ubuntu-java17", *chroot(bookworm), *HEADLESS)
+    assert code == 0, doc
+    after = tool_targets(bookworm)
+    for tool in ("javac", "jar", "jshell", "javadoc", "jlink"):
+        assert after[tool] == on_fixture[tool]
+    for tool, path in after.items():
+        assert path in (on_fixture[tool], on_17[tool]) and bookworm.file(path).exists(), tool

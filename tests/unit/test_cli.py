@@ -20,7 +20,11 @@ def test_help_explains_exit_codes_and_targets() -> None:
 def test_list_and_show() -> None:
     result = envsetup("list", "--json")
     entries = {e["name"]: e for e in json.loads(result.stdout)}
-    assert entries["ubuntu-java17"]["platforms"] == ["Ubuntu >=22.04", "Debian ==12"]
+    assert entries["ubuntu-java17"]["platforms"] == [
+        "Ubuntu >=22.04",
+        "Debian ==12",
+        "not Debian >=13",
+    ]
     assert entries["ubuntu-java17"]["error"] is None
     shown = envsetup("show", "ubuntu-java17")
     assert "platforms: Ubuntu >=22.04, Debian ==12" in shown.stdout
@@ -46,7 +50,7 @@ def test_wrong_variable_exit_2_before_connecting() -> None:
     assert result.stderr.splitlines() == [
         "envsetup: error: unknown variable 'headles'",
         "Fix: variables you can set: ubuntu-java17.headless, ubuntu-java17.java_home, "
-        "ubuntu-java17.login_user",
+        "ubuntu-java17.jinfo, ubuntu-java17.login_user",
     ]
     bad_type = envsetup("plan", "ubuntu-java17", "--set", "headless=maybe")
     assert bad_type.exit_code == 2

@@ -205,11 +205,56 @@ def test_wsl_malformed_line_and_wsl1(tmp_path: Path) -> None:
     assert found["platform.wsl"].fix == "from PowerShell: wsl --set-version <distro> 2"
 
 
-def test_binfmt_wiped_interop(tmp_path: Path) -> None:
-    tree = wsl_tree("5.15.153.1-microsoft-standard-WSL2", "systemd", "[boot]\nsystemd=true\n")
+def interop_finding(tmp_path: Path, conf: str, extra: dict[str, str]) -> Finding:
+    tree = wsl_tree("5.15.153.1-microsoft-standard-WSL2", "systemd", conf)
     tree["run/systemd/system/.keep"] = ""
-    found = by_id(checks_wsl.wsl(make_machine(tmp_path, tree, {})))
-    assert found["wsl.interop"].fix == "envsetup apply wsl-systemd --set mask_binfmt=true --restart"
+    tree.update(extra)
+    return by_id(checks_wsl.wsl(make_machine(tmp_path, tree, {})))["wsl.interop"]
+
+
+def test_binfmt_wiped_interop(tmp_path: Path) -> None:
+    """A WSL that does not protect WSLInterop: masking systemd-binfmt is the way out."""
+    found = interop_finding(tmp_path, "[boot]\nsystemd=true\n", {})
+    assert found.status == "fail"
+    assert found.fix == (
+        "update WSL (wsl --update), which protects it; or envsetup apply wsl-systemd "
+        "--set mask_binfmt=true --restart (also disables qemu-user and other binfmt.d "
+        "registrations)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        # WSL 2.5.x-2.6.1 registers a second entry after systemd-binfmt
+        ({"proc/sys/fs/binfmt_misc/WSLInterop-late": "enabled\n"}, "ok"),
+        ({"proc/sys/fs/binfmt_misc/WSLInterop": "enabled\n"}, "ok"),
+        # protected (2.8.10+ status lock; a generated drop-in) but missing: no mask advice
+        ({"run/wsl/binfmt-status-lock": "enabled\n"}, "fail"),
+        ({"run/systemd/generator/systemd-binfmt.service.d/override.conf": "[Service]\n"}, "fail"),
+    ],
+)
+def test_interop_where_wsl_protects_binfmt(
+    tmp_path: Path, extra: dict[str, str], status: str
+) -> None:
+    found = interop_finding(tmp_path, "[boot]\nsystemd=true\n", extra)
+    assert found.status == status
+    assert "mask_binfmt" not in (found.fix or "")
+    if status == "fail":
+        assert found.fix == "restart WSL: from PowerShell, wsl.exe --shutdown"
+        assert "masking systemd-binfmt would not help" in (found.detail or "")
+
+
+def test_interop_off_by_choice_or_protection_off(tmp_path: Path) -> None:
+    off = interop_finding(tmp_path / "a", "[boot]\nsystemd=true\n[interop]\nenabled=false\n", {})
+    assert (off.status, off.fix) == ("warn", None)
+    conf = "[boot]\nsystemd=true\nprotectBinfmt=false\n"
+    lock = {"run/wsl/binfmt-status-lock": "enabled\n"}  # ignored: protection is off
+    found = interop_finding(tmp_path / "b", conf, lock)
+    assert found.fix == (
+        "remove protectBinfmt=false from [boot] in /etc/wsl.conf, or "
+        "envsetup apply wsl-systemd --set mask_binfmt=true --restart"
+    )
 
 
 class FakeOllama(BaseHTTPRequestHandler):
@@ -334,3 +379,99 @@ def test_doctor_cli_explain_and_json() -> None:
     doc = json.loads(envsetup("doctor", "--json").stdout)
     assert {"id", "status", "summary", "detail", "fix"} <= set(doc["findings"][0])
     assert {f["status"] for f in doc["findings"]} <= {"ok", "warn", "fail", "skip"}
+
+
+DEBIAN13_OS_RELEASE = (
+    'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\n'
+    'VERSION_ID="13"\nVERSION="13 (trixie)"\nVERSION_CODENAME=trixie\nID=debian\n'
+)
+# the first lines of Debian 12's /usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo
+# (openjdk-17-jdk-headless 17.0.15+6-1~deb12u1), captured on this project's machine
+JINFO_17 = """\
+name=java-17-openjdk-amd64
+alias=java-1.17.0-openjdk-amd64
+priority=1711
+section=main
+
+hl java /usr/lib/jvm/java-17-openjdk-amd64/bin/java
+hl keytool /usr/lib/jvm/java-17-openjdk-amd64/bin/keytool
+jdkhl jar /usr/lib/jvm/java-17-openjdk-amd64/bin/jar
+jdkhl javac /usr/lib/jvm/java-17-openjdk-amd64/bin/javac
+jdkhl jshell /usr/lib/jvm/java-17-openjdk-amd64/bin/jshell
+jdk jconsole /usr/lib/jvm/java-17-openjdk-amd64/bin/jconsole
+"""
+
+
+def test_debian13_is_not_sent_to_a_recipe_that_refuses_it(tmp_path: Path) -> None:
+    machine = make_machine(tmp_path, {"etc/os-release": DEBIAN13_OS_RELEASE}, {})
+    found = by_id(checks_java.java(machine))
+    fix = found["java.java"].fix or ""
+    assert not fix.startswith("envsetup apply")
+    assert fix.startswith("ubuntu-java17 does not support this system: Debian 13 and later")
+    assert "openjdk-21-jdk" in fix
+    # Debian 12 is sent there
+    debian12 = make_machine(tmp_path / "12", {"etc/os-release": DEBIAN12_OS_RELEASE}, {})
+    assert by_id(checks_java.java(debian12))["java.java"].fix == "envsetup apply ubuntu-java17"
+
+
+def test_jdk_tools_left_on_another_jdk(tmp_path: Path) -> None:
+    """java on 17 (update-alternatives --set java), jar and jshell still on 21."""
+    tree = {
+        "etc/os-release": DEBIAN12_OS_RELEASE,
+        "usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo": JINFO_17,
+    }
+    jdk(tree, 17)
+    jdk(tree, 21)
+    for major in (17, 21):
+        for tool in ("keytool", "jar", "jshell"):
+            tree[f"usr/lib/jvm/java-{major}-openjdk-amd64/bin/{tool}"] = "#!/bin/sh\n"
+    links = java_links(17)
+    for tool, major in (("keytool", 17), ("jar", 21), ("jshell", 21)):
+        links[f"etc/alternatives/{tool}"] = f"/usr/lib/jvm/java-{major}-openjdk-amd64/bin/{tool}"
+    machine = make_machine(tmp_path, tree, links)
+    value = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
+    (finding,) = checks_java.jdk_tools(machine, value)
+    assert finding == Finding(
+        "java.tools",
+        "fail",
+        "2 JDK tools are not from java's JDK (java-1.17.0-openjdk-amd64)",
+        "jar -> /usr/lib/jvm/java-21-openjdk-amd64/bin/jar; "
+        "jshell -> /usr/lib/jvm/java-21-openjdk-amd64/bin/jshell",
+        "sudo update-java-alternatives --set java-1.17.0-openjdk-amd64 "
+        "(or envsetup apply ubuntu-java17)",
+    )
+    # jconsole (a GUI tool, not in the headless JDK) is not counted; once jar and
+    # jshell move, every tool is on 17
+    for tool in ("jar", "jshell"):
+        os.remove(tmp_path / f"etc/alternatives/{tool}")
+        os.symlink(
+            f"/usr/lib/jvm/java-17-openjdk-amd64/bin/{tool}", tmp_path / f"etc/alternatives/{tool}"
+        )
+    (finding,) = checks_java.jdk_tools(machine, value)
+    assert (finding.status, finding.summary) == (
+        "ok",
+        "every tool of java-1.17.0-openjdk-amd64 is the default",
+    )
+    assert checks_java.jdk_tools(machine, "/opt/other/bin/java") == []
+
+
+def test_ollama_server_older_than_the_installed_binary(tmp_path: Path, ollama_api: str) -> None:
+    """After an upgrade that did not restart the service: the binary is the stand-in
+    Ollama (TEST FIXTURE, tests/fixtures/ollama) of 0.32.15, the server says 0.5.7."""
+    standin = Path(__file__).parents[1] / "fixtures" / "ollama" / "standin_ollama.py"
+    binary = tmp_path / "bin" / "ollama"
+    binary.parent.mkdir()
+    binary.write_text(standin.read_text().replace("@VERSION@", "0.32.15"))
+    binary.chmod(0o755)
+    FakeOllama.models = [{"name": "llama3:latest", "size": 4661224676}]
+    environ = {"PATH": f"{binary.parent}:/usr/bin:/bin", "OLLAMA_HOST": ollama_api}
+    found = by_id(checks_ollama.ollama(LocalMachine("/", environ)))
+    assert found["ollama.upgrade"] == Finding(
+        "ollama.upgrade",
+        "fail",
+        "the server answering is 0.5.7, the installed binary is 0.32.15",
+        "an upgrade replaced the files but the old server still runs",
+        "sudo systemctl restart ollama (or envsetup apply ollama-llama3)",
+    )
+    binary.write_text(standin.read_text().replace("@VERSION@", "0.5.7"))
+    assert "ollama.upgrade" not in by_id(checks_ollama.ollama(LocalMachine("/", environ)))

@@ -159,22 +159,73 @@ def test_pull_progress_reads_ollamas_stream() -> None:
 DEBIAN = {"distro": "debian", "version": "12", "arch": "amd64", "user": "dev", "pid1": "systemd"}
 
 
+def archives(overrides: dict, facts: dict) -> list[Unpack]:
+    steps = prepare(load_recipe("ollama-llama3"), "apply", overrides, target_context(facts))
+    found = [s.action for s in steps if s.step.kind == "archive" and s.action is not None]
+    assert all(isinstance(a, Unpack) for a in found)
+    return found  # type: ignore[return-value]
+
+
 def test_recipe_defaults_point_at_the_real_release() -> None:
     recipe = load_recipe("ollama-llama3")
     steps = prepare(recipe, "apply", {}, target_context(DEBIAN))
-    archive = next(s for s in steps if s.step.kind == "archive").action
-    assert isinstance(archive, Unpack)
-    release = "https://github.com/ollama/ollama/releases/download/v0.12.6"
-    assert archive.source == f"{release}/ollama-linux-amd64.tgz"
+    (archive,) = archives({}, DEBIAN)
+    # the pinned release ships .tar.zst only (Ollama's release workflow since v0.14.0)
+    release = "https://github.com/ollama/ollama/releases/download/v0.32.15"
+    assert archive.source == f"{release}/ollama-linux-amd64.tar.zst"
     assert archive.checksums == f"{release}/sha256sum.txt"
-    arm = prepare(
-        recipe, "apply", {"archive_format": "tar.zst"}, target_context(DEBIAN | {"arch": "arm64"})
-    )
-    archive = next(s for s in arm if s.step.kind == "archive").action
-    assert isinstance(archive, Unpack)
-    assert archive.source == f"{release}/ollama-linux-arm64.tar.zst"
-    apt = next(s for s in arm if s.step.kind == "apt").action
+    apt = next(s for s in steps if s.step.kind == "apt").action
     assert "zstd" in apt.kwargs["packages"]  # type: ignore[union-attr]
+    (archive,) = archives({}, DEBIAN | {"arch": "arm64"})
+    assert archive.source == f"{release}/ollama-linux-arm64.tar.zst"
+
+
+@pytest.mark.parametrize(
+    ("version", "fmt"),
+    [
+        ("0.12.6", "tgz"),
+        ("0.13.5", "tgz"),
+        ("0.14.0", "tar.zst"),
+        ("0.14.0-rc1", "tar.zst"),
+        ("0.32.15", "tar.zst"),
+        ("1.0.0", "tar.zst"),
+    ],
+)
+def test_archive_format_follows_the_version(version: str, fmt: str) -> None:
+    (archive,) = archives({"version": version}, DEBIAN)
+    release = f"https://github.com/ollama/ollama/releases/download/v{version}"
+    assert archive.source == f"{release}/ollama-linux-amd64.{fmt}"
+    # the override stays, for a mirror that repacks
+    other = "tgz" if fmt == "tar.zst" else "tar.zst"
+    (archive,) = archives({"version": version, "archive_format": other}, DEBIAN)
+    assert archive.source == f"{release}/ollama-linux-amd64.{other}"
+
+
+@pytest.mark.parametrize(
+    ("facts", "bundle"),
+    [
+        ({}, None),
+        ({"gpu": "nvidia"}, None),  # CUDA is in the main archive
+        ({"gpu": "amd intel"}, "ollama-linux-amd64-rocm.tar.zst"),
+        ({"gpu": "amd", "arch": "arm64"}, None),  # no ROCm build for arm64
+        ({"arch": "arm64", "jetson": "36"}, "ollama-linux-arm64-jetpack6.tar.zst"),
+        ({"arch": "arm64", "jetson": "35"}, "ollama-linux-arm64-jetpack5.tar.zst"),
+        ({"arch": "arm64", "jetson": "32"}, None),
+    ],
+)
+def test_gpu_bundle_follows_the_targets_gpu(facts: dict, bundle: str | None) -> None:
+    found = archives({}, DEBIAN | facts)
+    release = "https://github.com/ollama/ollama/releases/download/v0.32.15"
+    assert [a.source for a in found[1:]] == ([f"{release}/{bundle}"] if bundle else [])
+    for archive in found:
+        assert archive.checksums == f"{release}/sha256sum.txt"
+    # an old release: the bundle in the same (.tgz) format; a mirror on this machine
+    found = archives({"version": "0.13.5", "release_url": "/srv/mirror"}, DEBIAN | facts)
+    if bundle:
+        assert found[1].source == "/srv/mirror/" + bundle.replace(".tar.zst", ".tgz")
+    # chosen by hand, whatever the facts
+    found = archives({"gpu_component": ""}, DEBIAN | facts)
+    assert len(found) == 1
 
 
 def test_preflight_and_requirements_follow_the_platform() -> None:
@@ -187,6 +238,49 @@ def test_preflight_and_requirements_follow_the_platform() -> None:
     assert kinds == ["command", "command", "disk", "memory"]
     kinds = [c.check.kind for c in prepare_preflight(recipe, {}, wsl)]
     assert kinds == ["command", "disk", "memory"]  # systemd comes with wsl-systemd there
+
+
+@pytest.mark.parametrize(
+    ("facts", "extra"),
+    [
+        ({"gpu": "nvidia"}, ["nvidia-smi -L"]),
+        ({"gpu": "amd"}, ["uname -m", "/dev/kfd"]),
+        ({"gpu": "amd", "arch": "arm64"}, ["uname -m"]),
+        ({"arch": "arm64", "jetson": "36", "gpu": "nvidia"}, ["head -n 1 /etc/nv_tegra_release"]),
+    ],
+)
+def test_preflight_warns_when_the_gpu_will_not_be_used(facts: dict, extra: list[str]) -> None:
+    checks = prepare_preflight(load_recipe("ollama-llama3"), {}, target_context(DEBIAN | facts))
+    gpu = checks[4:]
+    assert [c.args.get("run") or c.args.get("path") for c in gpu] == extra
+    assert all(c.check.warn for c in gpu)
+
+
+def test_disk_preflight_counts_the_libraries_with_the_model() -> None:
+    checks = prepare_preflight(load_recipe("ollama-llama3"), {}, target_context(DEBIAN))
+    disk = next(c for c in checks if c.check.kind == "disk")
+    assert disk.args["also"] == ["/usr/local/lib/ollama=4G"]
+    one_disk = (
+        "absent /dev/vda 263174148 29007368 9000000 27% /\n"
+        "absent /dev/vda 263174148 29007368 9000000 27% /\n"
+    )
+    assert evaluate("disk", disk.args, 0, one_disk) == (
+        "failed",
+        "9.2 GB free on / (for /usr/share/ollama/.ollama/models and /usr/local/lib/ollama), "
+        "12.0 GB needed",
+    )
+    libraries_there = one_disk.replace("absent", "present", 2).replace("present", "absent", 1)
+    assert evaluate("disk", disk.args, 0, libraries_there)[0] == "ok"
+    two_disks = (
+        "absent /dev/vdb 263174148 29007368 9000000 27% /srv\n"
+        "absent /dev/vda 263174148 29007368 3000000 27% /\n"
+    )
+    assert evaluate("disk", disk.args, 0, two_disks) == (
+        "failed",
+        "9.2 GB free on /srv (for /usr/share/ollama/.ollama/models), 8.0 GB needed; "
+        "3.1 GB free on / (for /usr/local/lib/ollama), 4.0 GB needed",
+    )
+    assert evaluate("disk", disk.args, 0, "absent df: /x: No such file\n")[0] == "failed"
 
 
 def test_schema_checks_preflight_and_requirement_keys(tmp_path: Path) -> None:
@@ -225,13 +319,30 @@ def test_rendered_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
         "prefix": str(prefix),
         "host": "0.0.0.0:11434",
         "models_dir": "/srv/models",
+        "https_proxy": "http://proxy.example:3128",
     }
     unit = render_file(recipe.directory, "ollama.service.j2", context)
+    assert "HTTPS_PROXY" not in render_file(
+        recipe.directory, "ollama.service.j2", context | {"https_proxy": ""}
+    )
     assert f"ExecStart={prefix}/bin/ollama serve\n" in unit
     assert 'Environment="OLLAMA_MODELS=/srv/models"\n' in unit
+    # Ollama's FAQ: HTTPS_PROXY for pulls; HTTP_PROXY would break clients of the server
+    assert 'Environment="HTTPS_PROXY=http://proxy.example:3128"\n' in unit
+    assert "HTTP_PROXY" not in unit.replace("HTTPS_PROXY", "")
     assert "Restart=always\nRestartSec=3\n" in unit
     assert "WantedBy=multi-user.target" in unit
     path = tmp_path / "ollama.service"
     path.write_text(unit)
     done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_rendered_shell_commands_carry_no_html_escapes() -> None:
+    """`tojson` gives Markup, which the shell-quoting renderer HTML-escapes: not used there."""
+    recipe = load_recipe("ollama-llama3")
+    for step in prepare(recipe, "apply", {"models_dir": "/srv/m"}, target_context(DEBIAN)):
+        action = step.action
+        kwargs = getattr(action, "kwargs", {}) or {}
+        texts = [str(v) for v in kwargs.values()] + [c.command for c in step.checks]
+        assert not [t for t in texts if "&#" in t or "&quot;" in t], step.step.name

@@ -77,6 +77,52 @@ def test_java_platforms_name_what_was_found() -> None:
             "@local",
         )
     assert info.value.message == (
-        "ubuntu-java17 does not support Debian GNU/Linux 13 (trixie) (debian 13) on @local; "
+        "ubuntu-java17 does not support Debian GNU/Linux 13 (trixie) (debian 13) on @local: "
+        "Debian 13 and later package no OpenJDK 17 (openjdk-21-jdk is their JDK); install "
+        "openjdk-21-jdk, or a JDK 17 from another vendor (e.g. Eclipse Temurin's repository); "
         "supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
     )
+    # a platform listed nowhere is refused without a reason
+    with pytest.raises(PlatformError) as info:
+        check_platform(recipe, target(distro="fedora", version="40", pretty="Fedora", wsl=0), "x")
+    assert info.value.message == (
+        "ubuntu-java17 does not support Fedora (fedora 40) on x; "
+        "supported: Ubuntu >=22.04, Debian ==12. Nothing was changed"
+    )
+
+
+def test_gpu_facts_from_the_target_info() -> None:
+    """The last two probes: PCI display vendors (sysfs) and a Jetson's L4T release."""
+    from envsetup.platforms import SEPARATOR, TARGET_INFO_COMMAND, parse_target_info
+
+    assert "/sys/bus/pci/devices" in TARGET_INFO_COMMAND
+    assert "/etc/nv_tegra_release" in TARGET_INFO_COMMAND
+    head = ["ID=debian", SEPARATOR, "amd64"] + [SEPARATOR] * 10
+    # an AMD dGPU beside Intel graphics; vendor IDs as sysfs writes them
+    info = parse_target_info([*head, "0x1002 0x8086 ", SEPARATOR])
+    assert (info["gpu"], info["jetson"]) == ("amd intel", "")
+    info = parse_target_info([*head, "0x10de ", SEPARATOR, "36"])
+    assert (info["gpu"], info["jetson"]) == ("nvidia", "36")
+    info = parse_target_info([*head, "", SEPARATOR, ""])
+    assert (info["gpu"], info["jetson"]) == ("", "")
+    # an info remembered before these probes existed still parses
+    assert parse_target_info(["ID=debian"])["gpu"] == ""
+
+
+def test_target_info_command_succeeds_without_gpu_or_jetson_files() -> None:
+    """Run for real on this machine: a probe that fails would make the whole fact None."""
+    import subprocess
+
+    from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
+
+    done = subprocess.run(["sh", "-c", TARGET_INFO_COMMAND], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    info = parse_target_info(done.stdout.splitlines())
+    assert info["jetson"] == ""
+    # this machine's display controllers, read the same way (a VM here: none)
+    displays = subprocess.run(
+        ["sh", "-c", "grep -l '^0x03' /sys/bus/pci/devices/*/class 2>/dev/null | wc -l"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert (info["gpu"] == "") == (displays == "0")

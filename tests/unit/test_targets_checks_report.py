@@ -163,6 +163,8 @@ def test_target_info_parses_os_release() -> None:
         "systemd_booted": "",
         "home": "",
         "nvidia": "",
+        "gpu": "",
+        "jetson": "",
     }
 
 
