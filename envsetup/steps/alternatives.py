@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
+import shlex
 from typing import Any, ClassVar
 
-from envsetup.kinds import Action, Field, Op, StepContext
+from envsetup.kinds import Action, Field, Implied, Op, StepContext
 
 
 class Alternatives:
@@ -13,7 +15,12 @@ class Alternatives:
 
     name: ClassVar[str] = "alternatives"
     fields: ClassVar[dict[str, Field]] = {
-        "links": Field("str_map", required=True, doc="alternative name -> target path"),
+        "links": Field(
+            "str_map",
+            required=True,
+            doc="alternative name -> the path it must point at",
+            example={"java": "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"},
+        ),
     }
 
     @staticmethod
@@ -22,6 +29,20 @@ class Alternatives:
             if not name or "/" in name or not path.startswith("/"):
                 raise ValueError(f"alternative {name!r} -> {path!r}: need a name and a full path")
         return Op("envsetup.ops.alternatives", {"links": dict(args["links"])})
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """update-alternatives reports each link pointing at its path."""
+        return [
+            (
+                "command",
+                {
+                    "run": f"update-alternatives --query {shlex.quote(name)}",
+                    "output": f"^Value: {re.escape(path)}$",
+                },
+            )
+            for name, path in args["links"].items()
+        ]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

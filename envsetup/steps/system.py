@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any, ClassVar
 
-from envsetup.kinds import Action, Field, Op, StepContext
+from envsetup.kinds import Action, Field, Implied, Op, StepContext
 
 # useradd's default NAME_REGEX on Debian and Ubuntu
 ACCOUNT_RE = re.compile(r"[a-z_][a-z0-9_-]*[$]?")
 UNIT_RE = re.compile(r"[A-Za-z0-9:_.@-]+")
+
+
+def _getent(database: str, name: str, present: bool) -> Implied:
+    return ("command", {"run": f"getent {database} {shlex.quote(name)}", "status": 0 if present else 2})
 
 
 def _account(name: str) -> str:
@@ -32,6 +37,11 @@ class Group:
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
         kwargs = {"group": _account(args["name"]), "present": args["present"]}
         return Op("server.group", {**kwargs, "system": args["system"]})
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """The group database has the group (or not)."""
+        return [_getent("group", args["name"], args["present"])]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
@@ -75,6 +85,11 @@ class User:
         return Op("server.user", kwargs)
 
     @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """The user database has the user (or not)."""
+        return [_getent("passwd", args["name"], args["present"])]
+
+    @staticmethod
     def describe(args: dict[str, Any]) -> str:
         if not args["present"]:
             return f"user {args['name']} absent"
@@ -101,6 +116,17 @@ class Service:
             raise ValueError(f"{args['name']!r} is not a systemd unit name")
         kwargs = {"service": args["name"], "running": args["running"], "enabled": args["enabled"]}
         return Op("systemd.service", kwargs)
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """systemd reports the unit active (or not) and enabled (or not)."""
+        unit = shlex.quote(args["name"])
+        active = "^active$" if args["running"] else "^(inactive|failed|unknown)$"
+        enabled = "^enabled" if args["enabled"] else "^(disabled|masked|not-found)"
+        return [
+            ("command", {"run": f"systemctl is-active {unit} || true", "output": active}),
+            ("command", {"run": f"systemctl is-enabled {unit} || true", "output": enabled}),
+        ]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
