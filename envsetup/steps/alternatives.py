@@ -7,6 +7,11 @@ from typing import Any, ClassVar
 from envsetup.kinds import Action, Field, Implied, Op, StepContext
 
 
+def _literal(text: str) -> str:
+    """``text`` as a regex matching itself (only the characters regexes treat specially)."""
+    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
+
+
 class Alternatives:
     """Point update-alternatives links at the given paths (``update-alternatives --set``).
 
@@ -38,7 +43,7 @@ class Alternatives:
                 "command",
                 {
                     "run": f"update-alternatives --query {shlex.quote(name)}",
-                    "output": f"^Value: {re.escape(path)}$",
+                    "output": f"^Value: {_literal(path)}$",
                 },
             )
             for name, path in args["links"].items()

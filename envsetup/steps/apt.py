@@ -28,7 +28,9 @@ class Apt:
         ),
         "present": Field("bool", default=True, doc="install (true) or remove (false)"),
         "update": Field(
-            "bool", default=True, doc="run apt-get update first when the lists are older than cache_time"
+            "bool",
+            default=True,
+            doc="run apt-get update first when the lists are older than cache_time",
         ),
         "cache_time": Field(
             "int", default=3600, doc="seconds for which package lists count as fresh", example=86400

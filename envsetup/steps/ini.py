@@ -20,7 +20,9 @@ class Ini:
     name: ClassVar[str] = "ini"
     fields: ClassVar[dict[str, Field]] = {
         "path": Field("str", required=True, doc="the INI file", example="/etc/wsl.conf"),
-        "section": Field("str", required=True, doc="section name, without brackets", example="boot"),
+        "section": Field(
+            "str", required=True, doc="section name, without brackets", example="boot"
+        ),
         "key": Field("str", required=True, doc="key name: a letter, then letters and digits"),
         "value": Field("str", default="", doc="value; no '#', quotes, backslashes or breaks"),
         "present": Field("bool", default=True, doc="set (true) or remove (false) the key"),

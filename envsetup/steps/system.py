@@ -14,7 +14,10 @@ UNIT_RE = re.compile(r"[A-Za-z0-9:_.@-]+")
 
 
 def _getent(database: str, name: str, present: bool) -> Implied:
-    return ("command", {"run": f"getent {database} {shlex.quote(name)}", "status": 0 if present else 2})
+    return (
+        "command",
+        {"run": f"getent {database} {shlex.quote(name)}", "status": 0 if present else 2},
+    )
 
 
 def _account(name: str) -> str:
