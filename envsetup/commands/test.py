@@ -53,6 +53,7 @@ class Phase:
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
     run: dict[str, Any] | None = None  # the phase's envsetup --json document
+    leftovers: list[str] = field(default_factory=list)  # packages remove left behind
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class Phase:
             "detail": self.detail,
             "problems": self.problems,
             "seconds": round(self.seconds, 1),
+            "leftovers": self.leftovers,
             "run": self.run,
         }
 
@@ -232,6 +234,8 @@ def _lifecycle(
     def phase(
         name: str, mode: str, judge: Callable[[dict[str, Any]], tuple[bool, str, list[str]]]
     ) -> bool:
+        """Run one phase; False when the next phases cannot run (refused, crashed, a step
+        failed). A check that fails fails the phase but lets the lifecycle go on."""
         document, errors, seconds = envsetup(mode)
         if document is None:
             _add(result, Phase(name, "failed", errors, seconds), progress)
@@ -243,7 +247,7 @@ def _lifecycle(
         ok, detail, problems = judge(document)
         status: PhaseStatus = "passed" if ok else "failed"
         _add(result, Phase(name, status, detail, seconds, problems, document), progress)
-        return ok
+        return not any(step["status"] == "failed" for step in _steps(document))
 
     recipe = load_recipe(recipe_path)
     before = _packages(root)
@@ -252,7 +256,7 @@ def _lifecycle(
         _skip(result, steps_left, "the platform check failed", progress)
         return
     if not phase("apply", "apply", _judge_run):
-        _skip(result, steps_left[1:], "apply failed", progress)
+        _skip(result, steps_left[1:], "a step of apply failed", progress)
         return
     phase("verify", "verify", _judge_run)
     phase("idempotence", "apply", _judge_idempotent)
@@ -276,11 +280,9 @@ def _lifecycle(
         if left
         else "every package apply installed is gone again"
     )
-    _add(
-        result,
-        Phase("leftovers", "passed", detail, problems=[f"left: {p}" for p in left]),
-        progress,
-    )
+    if left:
+        detail += " (apt remove keeps what they pulled in; apt-get autoremove removes that)"
+    _add(result, Phase("leftovers", "passed", detail, leftovers=left), progress)
 
 
 def _packages(root: ThrowawayRoot | None) -> set[str] | None:
@@ -307,9 +309,13 @@ def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for t in document["targets"] for r in t["recipes"] for s in r["steps"]]
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def _judge_plan(document: dict[str, Any]) -> tuple[bool, str, list[str]]:
     steps = _steps(document)
-    return True, f"the platform is supported; {len(steps)} steps rendered", []
+    return True, f"the platform is supported; {_count(len(steps), 'step')} rendered", []
 
 
 def _judge_run(document: dict[str, Any]) -> tuple[bool, str, list[str]]:
@@ -325,7 +331,7 @@ def _judge_run(document: dict[str, Any]) -> tuple[bool, str, list[str]]:
                 )
     checks = sum(len(step["checks"]) for step in steps)
     changed = sum(step["changed"] for step in steps)
-    detail = f"{len(steps)} steps ({changed} changed), {checks} checks"
+    detail = f"{_count(len(steps), 'step')} ({changed} changed), {_count(checks, 'check')}"
     pending = [c for s in steps for c in s["checks"] if c["status"] == "pending"]
     if pending:
         detail += f", {len(pending)} pending (true after a restart or a new login)"
@@ -333,14 +339,17 @@ def _judge_run(document: dict[str, Any]) -> tuple[bool, str, list[str]]:
 
 
 def _judge_idempotent(document: dict[str, Any]) -> tuple[bool, str, list[str]]:
-    ok, detail, problems = _judge_run(document)
+    """Applying again must change nothing (its checks were judged by apply and verify)."""
+    problems = []
     for step in _steps(document):
-        if step["changed"]:
-            shown = step.get("diff") or f"ran: {step['description']}"
+        if step["status"] == "failed":
+            problems.append(f"step '{step['name']}' failed: {step.get('error') or ''}".strip())
+        elif step["changed"]:
+            shown = f"diff:\n{step['diff']}" if step.get("diff") else f"ran: {step['description']}"
             problems.append(f"step '{step['name']}' changed again on a converged system; {shown}")
-    if any(step["changed"] for step in _steps(document)):
+    if problems:
         return False, "applying again changed something", problems
-    return ok, "applying again changed nothing" if ok else detail, problems
+    return True, "applying again changed nothing", []
 
 
 # ---------------------------------------------------------------------------
