@@ -143,17 +143,18 @@ class ThrowawayRoot:
 
     def __init__(self, item: TestPlatform) -> None:
         self.item = item
+        roots_dir().mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f"envsetup-test-{item.name}-", dir=roots_dir()))
         self.mounts: list[Path] = []
 
     def open(self) -> ThrowawayRoot:
         source = base(self.item)
-        self.path.rmdir()
-        copied = subprocess.run(
-            ["cp", "-a", str(source), str(self.path)], capture_output=True, text=True
+        copied = subprocess.run(  # into the private directory mkdtemp made: no name race
+            ["cp", "-a", f"{source}/.", str(self.path)], capture_output=True, text=True
         )
         if copied.returncode != 0:
             raise TestbedError(f"cannot copy {source}: {copied.stderr.strip()[-300:]}")
+        self.path.chmod(0o755)  # mkdtemp made it 0700; a root directory is 0755
         with contextlib.suppress(OSError):
             shutil.copy("/etc/resolv.conf", self.path / "etc/resolv.conf")
         self._mount(["-t", "proc", "proc"], "proc")
