@@ -20,6 +20,11 @@ def _getent(database: str, name: str, present: bool) -> Implied:
     )
 
 
+def _literal(text: str) -> str:
+    """``text`` as a regex matching itself."""
+    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
+
+
 def _account(name: str) -> str:
     if not ACCOUNT_RE.fullmatch(name) or len(name) > 32:
         raise ValueError(f"{name!r} is not a user or group name")
@@ -89,8 +94,13 @@ class User:
 
     @staticmethod
     def implies(args: dict[str, Any]) -> list[Implied]:
-        """The user database has the user (or not)."""
-        return [_getent("passwd", args["name"], args["present"])]
+        """The user database has the user (or not), with its home and shell when given."""
+        check = _getent("passwd", args["name"], args["present"])
+        home, shell = args.get("home"), args.get("shell")
+        if args["present"] and (home or shell):
+            ending = f":{_literal(home or '')}:" if home else ":[^:]*:"
+            check[1]["output"] = ending[:-1] + (f":{_literal(shell)}$" if shell else ":[^:]*$")
+        return [check]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
@@ -122,14 +132,17 @@ class Service:
 
     @staticmethod
     def implies(args: dict[str, Any]) -> list[Implied]:
-        """systemd reports the unit active (or not) and enabled (or not)."""
+        """systemd reports the unit active (or inactive) and enabled (or not)."""
         unit = shlex.quote(args["name"])
-        active = "^active$" if args["running"] else "^(inactive|failed|unknown)$"
-        enabled = "^enabled" if args["enabled"] else "^(disabled|masked|not-found)"
-        return [
-            ("command", {"run": f"systemctl is-active {unit} || true", "output": active}),
-            ("command", {"run": f"systemctl is-enabled {unit} || true", "output": enabled}),
-        ]
+        active: dict[str, Any] = {"run": f"systemctl is-active {unit}"}
+        active.update({"output": "^active$"} if args["running"] else {"status": 3})
+        enabled: dict[str, Any] = {"run": f"systemctl is-enabled {unit}", "output": "^enabled$"}
+        if not args["enabled"]:
+            enabled = {
+                "run": f"systemctl is-enabled {unit} || true",
+                "output": "^(disabled|masked|not-found)$|No such file",
+            }
+        return [("command", enabled), ("command", active)]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -30,6 +30,8 @@ steps:
     service: {name: ollama.service}
   - name: Group
     group: {name: ollama, system: true}
+  - name: User
+    user: {name: ollama, system: true, home: /usr/share/ollama, shell: /bin/false}
   - name: Key
     ini: {path: /etc/wsl.conf, section: boot, key: systemd, value: "true"}
   - name: No implied checks
@@ -64,23 +66,25 @@ def test_each_kind_states_what_its_action_implies() -> None:
     assert found["Service"] == [
         (
             "command",
-            {
-                "run": "systemctl is-active ollama.service || true",
-                "status": 0,
-                "output": "^active$",
-            },
+            {"run": "systemctl is-enabled ollama.service", "status": 0, "output": "^enabled$"},
         ),
         (
             "command",
-            {
-                "run": "systemctl is-enabled ollama.service || true",
-                "status": 0,
-                "output": "^enabled",
-            },
+            {"run": "systemctl is-active ollama.service", "status": 0, "output": "^active$"},
         ),
     ]
     assert found["Group"] == [
         ("command", {"run": "getent group ollama", "status": 0, "output": None})
+    ]
+    assert found["User"] == [
+        (
+            "command",
+            {
+                "run": "getent passwd ollama",
+                "status": 0,
+                "output": ":/usr/share/ollama:/bin/false$",
+            },
+        )
     ]
     assert found["Key"] == [
         ("ini", {"path": "/etc/wsl.conf", "section": "boot", "key": "systemd", "value": "true"})
@@ -116,10 +120,11 @@ def test_each_kind_states_what_its_action_implies() -> None:
 def test_implied_checks_judge_real_output() -> None:
     recipe = parse_recipe(RECIPE, Path("/r/recipe.yaml"))
     step = prepare(recipe, "apply", {}, target_context(DEBIAN))[1]
-    active, enabled = step.checks
+    enabled, active = step.checks
     assert active.judge([(0, "active\n")]).status == "ok"
-    assert active.judge([(0, "inactive\n")]).status == "failed"
-    assert enabled.judge([(0, "enabled-runtime\n")]).status == "ok"
+    assert active.judge([(3, "inactive\n")]).status == "failed"
+    assert enabled.judge([(0, "enabled\n")]).status == "ok"
+    assert enabled.judge([(1, "disabled\n")]).status == "failed"
 
 
 def test_a_let_may_not_shadow_a_variable_or_use_an_unknown_name() -> None:
