@@ -111,6 +111,7 @@ def base(item: TestPlatform, progress: object = None) -> Path:
                 fix="pass --mirror URL of a reachable mirror of that distribution "
                 "(e.g. a local apt-cacher-ng or a copy on disk served over http)",
             )
+        script = debootstrap_script(item)
         building = directory / f"{item.name}.building"
         shutil.rmtree(building, ignore_errors=True)
         command = [
@@ -121,6 +122,7 @@ def base(item: TestPlatform, progress: object = None) -> Path:
             item.suite,
             str(building),
             item.mirror,
+            *([script] if script else []),
         ]
         try:
             done = subprocess.run(
@@ -136,6 +138,32 @@ def base(item: TestPlatform, progress: object = None) -> Path:
         building.rename(target)
         stamp.write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
         return target
+
+
+SCRIPTS = Path("/usr/share/debootstrap/scripts")
+UBUNTU_KEYRING = Path("/usr/share/keyrings/ubuntu-archive-keyring.gpg")
+
+
+def debootstrap_script(item: TestPlatform) -> str | None:
+    """The script debootstrap needs for a suite it does not know by name (None: it does).
+
+    Every Ubuntu suite uses debootstrap's ``gutsy`` script, so an older debootstrap
+    (Debian 12's knows Ubuntu up to kinetic) builds noble with it. Ubuntu's packages
+    are checked against Ubuntu's archive key, which Debian ships separately.
+    """
+    if item.distro == "ubuntu" and not UBUNTU_KEYRING.exists():
+        raise TestbedError(
+            f"cannot check the packages of {item.name}: {UBUNTU_KEYRING} is missing",
+            fix="apt-get install ubuntu-archive-keyring",
+        )
+    if (SCRIPTS / item.suite).exists():
+        return None
+    if item.distro == "ubuntu" and (SCRIPTS / "gutsy").exists():
+        return str(SCRIPTS / "gutsy")
+    raise TestbedError(
+        f"this debootstrap does not know {item.suite} ({item.name})",
+        fix="install a newer debootstrap (e.g. from backports)",
+    )
 
 
 class ThrowawayRoot:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from envsetup import testbed
 from envsetup.commands import test as testing
 from tests.helpers import envsetup
 
@@ -102,3 +104,29 @@ def test_junit_has_a_case_per_phase() -> None:
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
     failure = suite.find("testcase[@name='idempotence']/failure")
     assert failure is not None and failure.text == "applying again changed something\nstep 'b'"
+
+
+def test_ubuntu_roots_need_its_keyring_and_use_the_gutsy_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "gutsy").write_text("")
+    (scripts / "bookworm").write_text("")
+    monkeypatch.setattr(testbed, "SCRIPTS", scripts)
+    monkeypatch.setattr(testbed, "UBUNTU_KEYRING", tmp_path / "ubuntu-archive-keyring.gpg")
+    noble = testbed.platform("ubuntu-24.04")
+    with pytest.raises(testbed.TestbedError) as info:
+        testbed.debootstrap_script(noble)
+    assert str(info.value) == (
+        f"cannot check the packages of ubuntu-24.04: {tmp_path}/ubuntu-archive-keyring.gpg "
+        "is missing\nFix: apt-get install ubuntu-archive-keyring"
+    )
+    (tmp_path / "ubuntu-archive-keyring.gpg").write_text("")
+    assert testbed.debootstrap_script(noble) == str(scripts / "gutsy")
+    assert testbed.debootstrap_script(testbed.platform("debian-12")) is None
+    with pytest.raises(testbed.TestbedError, match="this debootstrap does not know trixie"):
+        testbed.debootstrap_script(testbed.platform("debian-13"))
+    assert testbed.platform("debian-12", "http://mirror.local/debian").mirror == (
+        "http://mirror.local/debian"
+    )
