@@ -64,6 +64,12 @@ CHECK_KEYS: dict[str, str] = {
     "warn": "preflight only: true makes a failure a warning instead of a refusal",
 }
 
+# what envsetup's own filters do (envsetup.templates.FILTERS; a unit test keeps them equal)
+FILTER_DOCS = {
+    "quote": "shell-quotes a value (`{{ path | quote }}`; `shell` fields do it by themselves)",
+    "re_escape": 'escapes a value for a regular expression (`output: "^{{ home | re_escape }}$"`)',
+}
+
 TOPICS: dict[str, str] = {
     "Templates": (
         "Every string value may use Jinja2: `{{ java_home }}/bin/java`. Templates run "
@@ -89,11 +95,8 @@ TOPICS: dict[str, str] = {
         "that users cannot set."
     ),
     "Filters": (
-        "Jinja2's built-in filters, plus "
-        + ", ".join(
-            f"`{name}` ({(func.__doc__ or '').strip().splitlines()[0]})"
-            for name, func in sorted(FILTERS.items())
-        )
+        "Jinja2's built-in filters (`default`, `join`, `replace`, `tojson`...), plus "
+        + ", ".join(f"`{name}`: {FILTER_DOCS[name]}" for name in sorted(FILTERS))
         + "."
     ),
     "Expressions": (

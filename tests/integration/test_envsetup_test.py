@@ -162,3 +162,31 @@ def test_an_unreachable_archive_is_said_clearly() -> None:
         "cannot build a ubuntu-24.04 root: its archive cannot be reached "
         "(http://127.0.0.1:9/ubuntu/dists/noble/Release: "
     )
+
+
+def test_a_given_target_runs_the_same_lifecycle(tmp_path: Path) -> None:
+    from tests.integration.roots import debian_root
+
+    recipe = build_file_tree(
+        tmp_path,
+        {
+            "key/recipe.yaml": (
+                "name: key\nsummary: One key\n"
+                "steps:\n  - name: Set it\n    env_file: {key: DEMO_KEY, value: demo}\n"
+                "remove:\n  - name: Unset it\n    env_file: {key: DEMO_KEY, present: false}\n"
+            )
+        },
+    )
+    with debian_root("bookworm", tmp_path / "root") as root:
+        code, doc = envsetup_test(str(recipe / "key"), "-t", f"@chroot{root.path}", "--destroy-ok")
+        assert code == 0, doc
+        assert statuses(doc) == {
+            "platform": "passed",
+            "apply": "passed",
+            "verify": "passed",
+            "idempotence": "passed",
+            "remove": "passed",
+            "leftovers": "skipped",
+        }
+        assert "DEMO_KEY" not in root.file("/etc/environment").read_text()
+        assert root.path.exists()  # a given target is the user's: never deleted

@@ -74,3 +74,20 @@ def test_unknown_kind_exit_2_naming_the_kinds() -> None:
 def test_schema_command_prints_the_schema() -> None:
     result = envsetup("schema")
     assert json.loads(result.stdout) == recipe_schema()
+
+
+def test_every_filter_envsetup_adds_is_documented() -> None:
+    from envsetup.templates import FILTERS
+
+    assert set(reference.FILTER_DOCS) == set(FILTERS)
+
+
+def test_the_readme_walk_through_recipe_is_valid(tmp_path: Path) -> None:
+    from envsetup.schema import parse_recipe
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Writing recipes") :]
+    start = section.index("```yaml\n") + len("```yaml\n")
+    text = section[start : section.index("```", start)]
+    recipe = parse_recipe(text, tmp_path / "my-tool" / "recipe.yaml")
+    assert [step.kind for step in recipe.steps] == ["apt", "env_file"]
