@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from envsetup.errors import EnvsetupError, RecipeError
 from envsetup.paths import display_path
 from envsetup.preparation import PreparedCheck, _prepare_step, target_context
 from envsetup.schema import NAME_RE, Recipe, Step, parse_recipe
+from envsetup.templates import evaluate
 
 SKELETON = """\
 # yaml-language-server: $schema={schema}
@@ -132,7 +132,10 @@ def _written(args: dict[str, Any]) -> str:
 
 def _readable_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> dict[str, Any]:
     try:
-        prepared = _prepare_step(recipe, dataclasses.replace(step, when=None), context)
+        if step.when is not None and not evaluate(step.when, context):
+            off = f"(skipped with the default values: {step.when} is false)"
+            return {"name": step.name, "when": step.when, "does": off, "checks": []}
+        prepared = _prepare_step(recipe, step, context)
     except (RecipeError, ValueError, TemplateError) as exc:
         return {
             "name": step.name,
