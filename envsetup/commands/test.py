@@ -8,7 +8,9 @@ The lifecycle, on a fresh root of each platform (or a target the user gave up):
 4. idempotence: ``apply`` again changes nothing; a step that changes is named, with
    its diff or command;
 5. remove: the remove section runs and its checks pass (what it claims to undo);
-6. leftovers: packages installed by apply that remove left behind (a warning);
+6. leftovers: packages apply installed and files under /etc, /opt and /usr/local
+   that remove did not put back as they were (reported, not failed: until envsetup
+   can undo, a recipe's remove section says what it undoes);
 7. cleanup: the root is unmounted and deleted, always.
 
 Each phase runs envsetup itself in a child process (``envsetup MODE --json``), so a
@@ -18,13 +20,16 @@ as that phase's failure.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from envsetup.catalog import find_recipe, load_recipe
@@ -38,6 +43,9 @@ from envsetup.testbed import (
 )
 from envsetup.variables import parse_assignments, resolve_overrides
 
+# where a recipe's own changes live: compared before apply and after remove
+WATCHED = ("/etc", "/opt", "/usr/local")
+MAX_HASHED = 64 * 1024 * 1024
 PhaseStatus = Literal["passed", "failed", "skipped"]
 PHASE_TIMEOUT = 3600
 PACKAGES = (
@@ -54,6 +62,7 @@ class Phase:
     problems: list[str] = field(default_factory=list)
     run: dict[str, Any] | None = None  # the phase's envsetup --json document
     leftovers: list[str] = field(default_factory=list)  # packages remove left behind
+    files: list[str] = field(default_factory=list)  # +added, -removed, ~changed since before
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +72,7 @@ class Phase:
             "problems": self.problems,
             "seconds": round(self.seconds, 1),
             "leftovers": self.leftovers,
+            "files": self.files,
             "run": self.run,
         }
 
@@ -250,7 +260,7 @@ def _lifecycle(
         return not any(step["status"] == "failed" for step in _steps(document))
 
     recipe = load_recipe(recipe_path)
-    before = _packages(root)
+    before, files_before = _packages(root), _files(root)
     steps_left = ["apply", "verify", "idempotence", "remove", "leftovers"]
     if not phase("platform", "plan", _judge_plan):
         _skip(result, steps_left, "the platform check failed", progress)
@@ -274,15 +284,57 @@ def _lifecycle(
         return
     after = _packages(root)
     left = sorted(after - before) if before is not None and after is not None else []
-    detail = (
-        f"packages installed by apply and still there: {', '.join(left[:20])}"
-        + (f" and {len(left) - 20} more" if len(left) > 20 else "")
-        if left
-        else "every package apply installed is gone again"
-    )
+    parts = []
     if left:
-        detail += " (apt remove keeps what they pulled in; apt-get autoremove removes that)"
-    _add(result, Phase("leftovers", "passed", detail, leftovers=left), progress)
+        more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+        parts.append(
+            f"packages installed by apply and still there: {', '.join(left[:10])}{more} "
+            "(apt remove keeps what they pulled in; apt-get autoremove removes that)"
+        )
+    changed = _compare(files_before, _files(root))
+    if changed:
+        more = f" and {len(changed) - 10} more" if len(changed) > 10 else ""
+        parts.append(f"files not as before apply: {', '.join(changed[:10])}{more}")
+    detail = "; ".join(parts) or (
+        f"every package is gone again, and {', '.join(WATCHED)} are as before apply"
+    )
+    _add(result, Phase("leftovers", "passed", detail, leftovers=left, files=changed), progress)
+
+
+def _files(root: ThrowawayRoot | None) -> dict[str, str]:
+    """What each file under WATCHED in the root holds (SHA-256, link target or directory)."""
+    out: dict[str, str] = {}
+    if root is None:
+        return out
+    for top in WATCHED:
+        for directory, subdirs, names in os.walk(root.path / top.lstrip("/")):
+            for name in [*names, *subdirs]:
+                path = Path(directory, name)
+                inside = "/" + str(path.relative_to(root.path))
+                try:
+                    if path.is_symlink():
+                        out[inside] = "link " + os.readlink(path)
+                    elif path.is_dir():
+                        out[inside] = "directory"
+                    elif path.is_file():
+                        out[inside] = _digest(path)
+                except OSError:
+                    out[inside] = "unreadable"
+    return out
+
+
+def _digest(path: Path) -> str:
+    if path.stat().st_size > MAX_HASHED:
+        return f"size {path.stat().st_size}"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _compare(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """``+path`` added, ``-path`` removed, ``~path`` changed."""
+    out = [f"+{p}" for p in after if p not in before]
+    out += [f"-{p}" for p in before if p not in after]
+    out += [f"~{p}" for p in before if p in after and before[p] != after[p]]
+    return sorted(out, key=lambda item: item[1:])
 
 
 def _packages(root: ThrowawayRoot | None) -> set[str] | None:

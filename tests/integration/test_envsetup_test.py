@@ -122,6 +122,10 @@ def test_a_check_that_always_fails_fails_apply_and_verify(tmp_path: Path) -> Non
         "leftovers": "passed",
         "cleanup": "passed",
     }
+    # remove put /etc/environment back byte for byte (envsetup's backups of it stay)
+    files = phases(doc)["leftovers"]["files"]
+    assert "~/etc/environment" not in files and "+/etc/environment" not in files
+    assert [f for f in files if f.startswith("+/etc/environment.envsetup-")]
     assert phases(doc)["verify"]["problems"] == [
         "step 'Set a key': check `false` exits 0 failed: exit status 1, expected 0: (no output)"
     ]
