@@ -500,7 +500,13 @@ def test_command(
     junit: str | None,
 ) -> None:
     """Prove RECIPE in a throwaway Debian or Ubuntu root: platform, apply, verify,
-    apply again (must change nothing), remove; the root is always unmounted and deleted."""
+    apply again (must change nothing), remove; the root is always unmounted and deleted.
+
+    Needs root and debootstrap; the base root of each platform is built once and cached
+    in /var/cache/envsetup/test-roots. Exit 0 when every phase passed, 1 when one failed,
+    2 for invalid input or a machine that cannot build roots (the message says what to
+    install).
+    """
     from envsetup.commands import test as testing
     from envsetup.output import to_json
 
