@@ -194,3 +194,15 @@ def test_a_given_target_runs_the_same_lifecycle(tmp_path: Path) -> None:
         }
         assert "DEMO_KEY" not in root.file("/etc/environment").read_text()
         assert root.path.exists()  # a given target is the user's: never deleted
+
+
+def test_the_skeleton_of_envsetup_new_passes_every_phase(tmp_path: Path) -> None:
+    made = subprocess.run(
+        [sys.executable, "-m", "envsetup", "new", "demo-tool", "-C", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    code, doc = envsetup_test(str(tmp_path / "demo-tool"))
+    assert code == 0, json.dumps(doc, indent=1)[-3000:]
+    assert set(statuses(doc).values()) == {"passed"}
