@@ -142,7 +142,9 @@ def edit_file(
         want_owner = f"{owner or found.user}:{group or found.group}"
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     data = new.encode("utf-8", errors="surrogateescape")
-    yield StringCommand(target_files.write_command(path, found, data, want_mode, want_owner, stamp))
+    yield StringCommand(
+        target_files.write_command(path, found, data, want_mode, want_owner, stamp)
+    )
 
 
 LOCK_TIMEOUT = 300  # seconds apt waits for another apt/dpkg to release its lock
