@@ -20,7 +20,9 @@ class EnvFile:
     name: ClassVar[str] = "env_file"
     fields: ClassVar[dict[str, Field]] = {
         "key": Field("str", required=True, doc="variable name", example="JAVA_HOME"),
-        "value": Field("str", default="", doc="value, written in double quotes; no '#', CR or LF"),
+        "value": Field(
+            "str", default="", doc="value, written in double quotes; no '#', CR or LF"
+        ),
         "path": Field("str", default="/etc/environment", doc="the environment file"),
         "present": Field("bool", default=True, doc="set (true) or remove (false) the line"),
     }
