@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from envsetup import __version__
-from envsetup.errors import EXIT_CRASHED, EXIT_INTERRUPTED, EnvsetupError
+from envsetup.errors import EXIT_CRASHED, EXIT_INTERRUPTED, EnvsetupError, UsageError
 
 if TYPE_CHECKING:
     from envsetup.stepping import Mode
@@ -126,32 +126,14 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def show_command(recipe: str, as_json: bool) -> None:
     """Show a recipe: platforms, variables and steps with their checks."""
+    from envsetup.commands.author import readable, show_text
     from envsetup.commands.recipes import describe_recipe, show_recipe
     from envsetup.output import to_json
 
     with errors_handled(as_json):
-        data = describe_recipe(show_recipe(recipe))
-    if as_json:
-        click.echo(to_json(data))
-        return
-    click.echo(f"{data['name']}: {data['summary']}")
-    if data["description"]:
-        click.echo(data["description"].rstrip())
-    click.echo(f"platforms: {', '.join(data['platforms']) or 'any'}")
-    if data["requires"]:
-        click.echo(f"requires: {', '.join(data['requires'])}")
-    if data["vars"]:
-        click.echo("variables (--set NAME=VALUE):")
-        for name, var in data["vars"].items():
-            click.echo(f"  {name} ({var['type']}, default {var['default']!r}): {var['help']}")
-    for section in ("steps", "remove"):
-        if data[section]:
-            click.echo(f"{section}:")
-            for index, step in enumerate(data[section], 1):
-                when = f" (when {step['when']})" if step["when"] else ""
-                click.echo(f"  {index}. {step['name']} [{step['kind']}]{when}")
-                for check in step["verify"]:
-                    click.echo(f"       verify {check['kind']}: {check['args']}")
+        loaded = show_recipe(recipe)
+        data = {**describe_recipe(loaded), "readable": readable(loaded)}
+    click.echo(to_json(data) if as_json else show_text(data))
 
 
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -458,3 +440,107 @@ def _apply_fixes(fixes: list[str], target: str | None, yes: bool) -> None:
     for fix in sorted(fixes, key=lambda f: "--restart" in f):  # a restart goes last
         argv = shlex.split(fix)[1:] + (["-t", target] if target else [])
         subprocess.run([sys.executable, "-m", "envsetup", *argv], check=False)
+
+
+@main.command("kinds")
+@click.argument("kind", required=False)
+@click.option("--markdown", is_flag=True, help="Print the whole reference as Markdown.")
+def kinds_command(kind: str | None, markdown: bool) -> None:
+    """The recipe reference: every step and check kind, or one KIND's keys (`recipe`: the file)."""
+    from envsetup import reference
+
+    if markdown:
+        click.echo(reference.markdown(), nl=False)
+        return
+    text = reference.terminal(kind)
+    if not text:
+        names = sorted({doc.name for doc in reference.kind_docs()} | {"recipe"})
+        with errors_handled():
+            raise UsageError(f"no kind named '{kind}'", fix=f"one of: {', '.join(names)}")
+    click.echo(text)
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of recipe files (for editors with the YAML language server)."""
+    from envsetup.recipe_schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+@main.command("new")
+@click.argument("name")
+@click.option(
+    "-C", "--directory", default=".", show_default=True, help="Write NAME/recipe.yaml under this."
+)
+def new_command(name: str, directory: str) -> None:
+    """Write a commented skeleton recipe NAME/recipe.yaml that validates."""
+    from pathlib import Path
+
+    from envsetup.commands.author import new_recipe
+    from envsetup.paths import display_path
+
+    with errors_handled():
+        parent = Path(directory)
+        schema = parent / name / "recipe.schema.json"
+        path = new_recipe(name, parent, schema.name)
+        from envsetup.recipe_schema import schema_text
+
+        schema.write_text(schema_text())
+    click.echo(f"wrote {display_path(path)} (and {schema.name} beside it, for editor completion)")
+    click.echo(f"next: edit it, then `envsetup test {display_path(path.parent)}`")
+
+
+@main.command("test")
+@click.argument("recipe")
+@click.option(
+    "--on",
+    "platforms",
+    multiple=True,
+    metavar="PLATFORM",
+    help="debian-12 (default), debian-13, ubuntu-22.04 or ubuntu-24.04. Repeatable.",
+)
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a variable.")
+@click.option("-t", "--target", help="Test on this target instead of a throwaway root.")
+@click.option("--destroy-ok", is_flag=True, help="With -t: the target may be left broken.")
+@click.option("--mirror", metavar="URL", help="The archive to build roots from (a local mirror).")
+@click.option("--assume-wsl", is_flag=True, help="Treat the root as a WSL 2 root filesystem.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--junit", metavar="FILE", help="Also write JUnit XML: a test case per phase.")
+def test_command(
+    recipe: str,
+    platforms: tuple[str, ...],
+    assignments: tuple[str, ...],
+    target: str | None,
+    destroy_ok: bool,
+    mirror: str | None,
+    assume_wsl: bool,
+    as_json: bool,
+    junit: str | None,
+) -> None:
+    """Prove RECIPE in a throwaway Debian or Ubuntu root: platform, apply, verify,
+    apply again (must change nothing), remove; the root is always unmounted and deleted.
+
+    Needs root and debootstrap; the base root of each platform is built once and cached
+    in /var/cache/envsetup/test-roots. Exit 0 when every phase passed, 1 when one failed,
+    2 for invalid input or a machine that cannot build roots (the message says what to
+    install).
+    """
+    from envsetup.commands import test as testing
+    from envsetup.output import to_json
+
+    request = testing.TestRequest(
+        recipe, platforms or ("debian-12",), assignments, target, mirror, assume_wsl
+    )
+
+    def progress(where: str, phase: testing.Phase) -> None:
+        click.echo(f"[{where}]{testing.phase_line(phase)}", err=True)
+
+    with errors_handled(as_json):
+        testing.check_request(request, destroy_ok)
+        report = testing.test_recipe(request, None if as_json else progress)
+    if junit:
+        with open(junit, "w", encoding="utf-8") as file:
+            file.write(testing.junit(report))
+    click.echo(to_json(report.as_json()) if as_json else testing.render_text(report))
+    sys.exit(report.exit_code)

@@ -19,10 +19,11 @@ CheckStatus = Literal["ok", "failed", "pending", "skipped"]
 
 @dataclass(frozen=True)
 class Field:
-    """One key of a kind: its type, whether it is required, and its default.
+    """One key of a kind: its type, whether it is required, its default, what it means.
 
     ``shell`` is a string run by a shell on the target: every ``{{ value }}``
-    interpolated into it is shell-quoted when rendered.
+    interpolated into it is shell-quoted when rendered. ``doc`` and ``example`` are
+    the one source of ``envsetup kinds``, docs/recipes.md and the JSON Schema.
     """
 
     type: FieldType
@@ -30,6 +31,7 @@ class Field:
     default: Any = None
     choices: tuple[str, ...] | None = None
     doc: str = ""
+    example: Any = None
 
 
 @dataclass(frozen=True)
@@ -122,11 +124,18 @@ class StepContext:
     variables: dict[str, Any]
 
 
+# A check a step implies: a check kind's name and its (rendered) arguments
+Implied = tuple[str, dict[str, Any]]
+
+
 class StepKind(Protocol):
     """A step kind: declares its fields and maps rendered arguments to an action.
 
     ``action`` raises ValueError for arguments it cannot accept; that happens
-    before anything runs on any target.
+    before anything runs on any target. A kind may also have ``short`` (the field
+    a recipe may give alone: ``apt: [a, b]`` is ``apt: {packages: [a, b]}``) and
+    ``implies(args) -> list[Implied]``: the checks that prove its own action, run
+    after it by default so a recipe's ``verify:`` holds only extra checks.
     """
 
     name: ClassVar[str]

@@ -123,6 +123,8 @@ def _prepare_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> Prepar
         args = render_args(step.args, kind.fields, context)
         action = kind.action(args, StepContext(recipe.directory, context))
         checks = [_prepare_check(check, context) for check in step.verify]
+        if step.implied:
+            checks = implied_checks(step, args, checks) + checks
     except (ValueError, TemplateError) as exc:
         raise RecipeError(f"{step.where}: step '{step.name}': {exc}") from None
     notice = render_value(step.notice, context) if step.notice else None
@@ -130,6 +132,30 @@ def _prepare_step(recipe: Recipe, step: Step, context: dict[str, Any]) -> Prepar
     if step.on_change:
         on_change = render_args({"run": step.on_change}, {"run": Field("shell")}, context)["run"]
     return PreparedStep(step, kind.describe(args), action, checks, notice, on_change)
+
+
+def implied_checks(
+    step: Step, args: dict[str, Any], explicit: list[PreparedCheck]
+) -> list[PreparedCheck]:
+    """The checks a step's kind states its own action implies, less those written out.
+
+    They run before the step's ``verify:`` checks; a recipe turns them off with
+    ``implied: false`` on the step.
+    """
+    implies = getattr(STEP_KINDS[step.kind], "implies", None)
+    if implies is None:
+        return []
+    seen = [(check.check.kind, check.args) for check in explicit]
+    out: list[PreparedCheck] = []
+    for kind_name, given in implies(args):
+        kind = CHECK_KINDS[kind_name]
+        full = {key: spec.default for key, spec in kind.fields.items()} | given
+        if (kind_name, full) in seen:
+            continue
+        seen.append((kind_name, full))
+        check = Check(kind_name, full, step.where)
+        out.append(PreparedCheck(check, full, kind.command(full)))
+    return out
 
 
 def prepare_preflight(

@@ -175,6 +175,7 @@ class Step:
     when: str | None = None
     notice: str | None = None
     on_change: str | None = None  # a shell command run right after the step changed something
+    implied: bool = True  # run the checks the step's kind implies (see kinds.StepKind)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,8 @@ class Recipe:
     preflight: tuple[Check, ...] = ()
     min_envsetup_version: str | None = None
     restart: dict[str, str] | None = None  # {run, message}: what `apply --restart` runs
+    # computed values: name -> template, rendered in order after the variables
+    let: dict[str, str] = field(default_factory=dict)
 
     @property
     def directory(self) -> Path:
@@ -432,6 +435,7 @@ _TOP_KEYS = (
     "min_envsetup_version",
     "platforms",
     "vars",
+    "let",
     "requires",
     "preflight",
     "steps",
@@ -449,7 +453,7 @@ _RESTART_FIELDS = {
     "run": Field("shell", required=True, doc="the command that restarts the target"),
     "message": Field("str", required=True, doc="printed before it runs"),
 }
-_STEP_COMMON = {"name", "verify", "when", "notice", "on_change"}
+_STEP_COMMON = {"name", "verify", "when", "notice", "on_change", "implied"}
 _REQUIREMENT_FIELDS = {"recipe": Field("str", required=True), "when": Field("str")}
 
 
@@ -478,6 +482,8 @@ def parse_recipe(text: str, path: Path) -> Recipe:
 
     variables = _parse_vars(doc, data.get("vars") or {})
     known = set(variables) | {"target"}
+    let = _parse_let(doc, data.get("let") or {}, known)
+    known |= set(let)
     platforms = _parse_platforms(doc, data.get("platforms", []))
     requires = _parse_requires(doc, data.get("requires") or [], known)
     preflight = _parse_checks(doc, ("preflight",), data.get("preflight") or [], preflight=True)
@@ -485,8 +491,8 @@ def parse_recipe(text: str, path: Path) -> Recipe:
     for index, check in enumerate(preflight):
         if check.when is not None:
             _check_templates(doc, ("preflight", index, "when"), "{{ " + check.when + " }}", known)
-    steps = _parse_steps(doc, "steps", data["steps"], known, verify_required=True)
-    remove = _parse_steps(doc, "remove", data.get("remove") or [], known, verify_required=False)
+    steps = _parse_steps(doc, "steps", data["steps"], known)
+    remove = _parse_steps(doc, "remove", data.get("remove") or [], known)
     restart = None
     if "restart" in data:
         restart = _check_mapping(doc, ("restart",), data["restart"], _RESTART_FIELDS, "restart")
@@ -504,6 +510,7 @@ def parse_recipe(text: str, path: Path) -> Recipe:
         remove=remove,
         min_envsetup_version=data.get("min_envsetup_version"),
         restart=restart,
+        let=let,
     )
 
 
@@ -568,6 +575,23 @@ def _parse_vars(doc: Document, raw: Any) -> dict[str, Var]:
     return out
 
 
+def _parse_let(doc: Document, raw: Any, known: set[str]) -> dict[str, str]:
+    """``let:``: computed values, each a template over target, the variables and earlier lets."""
+    if not isinstance(raw, dict):
+        raise doc.error(("let",), f"must be a mapping of names to templates, got {_type_name(raw)}")
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        path: Path_ = ("let", name)
+        if not isinstance(name, str) or not VAR_NAME_RE.fullmatch(name) or name == "target":
+            raise doc.error(path, f"'{name}' is not a valid name (a-z, 0-9, _)")
+        if name in known:
+            raise doc.error(path, f"'{name}' is already a variable; a let needs its own name")
+        _check_field(doc, path, Field("str"), value)
+        _check_templates(doc, path, value, known | set(out))
+        out[name] = value
+    return out
+
+
 def _parse_requires(doc: Document, raw: Any, known: set[str]) -> tuple[Requirement, ...]:
     if not isinstance(raw, list):
         raise doc.error(("requires",), f"must be a list, got {_type_name(raw)}")
@@ -609,9 +633,15 @@ def _parse_platforms(doc: Document, raw: Any) -> tuple[Platform, ...]:
     return tuple(out)
 
 
-def _parse_steps(
-    doc: Document, section: str, raw: Any, known: set[str], verify_required: bool
-) -> tuple[Step, ...]:
+def _short_form(kind: Any, value: Any) -> Any:
+    """``apt: [a, b]`` is ``apt: {packages: [a, b]}``: a kind's ``short`` field given alone."""
+    short = getattr(kind, "short", None)
+    if short is None or isinstance(value, dict):
+        return value
+    return {short: value}
+
+
+def _parse_steps(doc: Document, section: str, raw: Any, known: set[str]) -> tuple[Step, ...]:
     if not isinstance(raw, list):
         raise doc.error((section,), f"must be a list of steps, got {_type_name(raw)}")
     steps = []
@@ -638,9 +668,9 @@ def _parse_steps(
         if "on_change" in item:
             _check_field(doc, (*path, "on_change"), Field("shell"), item["on_change"])
         kind = kinds[0]
-        args = _check_mapping(doc, (*path, kind), item[kind], STEP_KINDS[kind].fields, kind)
-        if verify_required and "verify" not in item:
-            raise doc.error(path, "missing required key 'verify' (a list of checks)")
+        given = _short_form(STEP_KINDS[kind], item[kind])
+        args = _check_mapping(doc, (*path, kind), given, STEP_KINDS[kind].fields, kind)
+        _check_field(doc, (*path, "implied"), Field("bool"), item.get("implied", True))
         checks = _parse_checks(doc, (*path, "verify"), item.get("verify", []))
         _check_templates(doc, path, {k: v for k, v in item.items() if k != "name"}, known)
         when = item.get("when")
@@ -656,6 +686,7 @@ def _parse_steps(
                 when,
                 item.get("notice"),
                 item.get("on_change"),
+                item.get("implied", True),
             )
         )
     return tuple(steps)
@@ -687,7 +718,8 @@ def _parse_check(
     kind = named[0]
     if kind not in CHECK_KINDS:
         raise doc.error((*path, kind), f"unknown check kind '{kind}' (expected one of: {kinds})")
-    args = _check_mapping(doc, (*path, kind), item[kind], CHECK_KINDS[kind].fields, kind)
+    given = _short_form(CHECK_KINDS[kind], item[kind])
+    args = _check_mapping(doc, (*path, kind), given, CHECK_KINDS[kind].fields, kind)
     validate = getattr(CHECK_KINDS[kind], "validate", None)
     if validate and not any(is_template(v) for v in args.values()):
         try:

@@ -104,4 +104,9 @@ def resolve_variables(
                 fix=f"--set {name}=VALUE",
             )
         values[name] = default
+    for name, template in recipe.let.items():
+        try:
+            values[name] = render_value(template, {"target": target, **values})
+        except TemplateError as exc:
+            raise VariableError(f"{recipe.name}: let {name}: {exc}") from None
     return values

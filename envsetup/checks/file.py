@@ -18,6 +18,7 @@ class FileCheck:
     """
 
     name: ClassVar[str] = "file"
+    short: ClassVar[str] = "path"
     fields: ClassVar[dict[str, Field]] = {
         "path": Field("str", required=True, doc="path on the target"),
         "exists": Field("bool", default=True, doc="whether the path should exist"),

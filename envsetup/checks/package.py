@@ -26,6 +26,7 @@ class PackageCheck:
     """
 
     name: ClassVar[str] = "package"
+    short: ClassVar[str] = "name"
     fields: ClassVar[dict[str, Field]] = {
         "name": Field("str", required=True, doc="package name"),
         "installed": Field("bool", default=True, doc="whether it should be installed"),

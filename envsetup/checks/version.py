@@ -30,7 +30,12 @@ class VersionCheck:
         "run": Field("shell", required=True, doc="the command printing a version"),
         "regex": Field("str", required=True, doc="regex; group 1 (or the match) is the version"),
         "spec": Field("str", required=True, doc="version specifier, e.g. '>=17,<18'"),
-        "stream": Field("str", default="both", choices=("both", "stdout", "stderr")),
+        "stream": Field(
+            "str",
+            default="both",
+            choices=("both", "stdout", "stderr"),
+            doc="where the version is printed (java -version: stderr)",
+        ),
         "as_owner_of": Field(
             "str", doc="run as whoever owns this path (see envsetup.owner), never root there"
         ),

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import re
+import shlex
 from typing import Any, ClassVar
 
-from envsetup.kinds import Action, Field, Op, StepContext
+from envsetup.kinds import Action, Field, Implied, Op, StepContext
+
+
+def _literal(text: str) -> str:
+    """``text`` as a regex matching itself (only the characters regexes treat specially)."""
+    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
 
 
 class Alternatives:
@@ -18,8 +25,17 @@ class Alternatives:
 
     name: ClassVar[str] = "alternatives"
     fields: ClassVar[dict[str, Field]] = {
-        "links": Field("str_map", default={}, doc="alternative name -> target path"),
-        "jinfo": Field("str", doc="a JDK's .jinfo file: every tool it lists"),
+        "links": Field(
+            "str_map",
+            default={},
+            doc="alternative name -> the path it must point at",
+            example={"java": "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"},
+        ),
+        "jinfo": Field(
+            "str",
+            doc="a JDK's .jinfo file: every tool it lists moves to that JDK",
+            example="/usr/lib/jvm/.java-1.17.0-openjdk-amd64.jinfo",
+        ),
     }
 
     @staticmethod
@@ -34,6 +50,20 @@ class Alternatives:
             if not name or "/" in name or not path.startswith("/"):
                 raise ValueError(f"alternative {name!r} -> {path!r}: need a name and a full path")
         return Op("envsetup.ops.alternatives", {"links": links, "jinfo": jinfo})
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """update-alternatives reports each link pointing at its path."""
+        return [
+            (
+                "command",
+                {
+                    "run": f"update-alternatives --query {shlex.quote(name)}",
+                    "output": f"^Value: {_literal(path)}$",
+                },
+            )
+            for name, path in (args.get("links") or {}).items()
+        ]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

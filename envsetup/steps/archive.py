@@ -4,7 +4,7 @@ import posixpath
 from typing import Any, ClassVar
 
 from envsetup.fetch import SHA256_RE, check_location
-from envsetup.kinds import Action, Field, StepContext, Unpack
+from envsetup.kinds import Action, Field, Implied, StepContext, Unpack
 
 SUFFIXES = (".tgz", ".tar.gz", ".tar.zst", ".tar.xz", ".tar")
 
@@ -79,6 +79,12 @@ class Archive:
             replace=tuple(args["replace"]),
             creates=tuple(args["creates"]),
         )
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """Every ``creates`` path exists under ``dest``."""
+        dest = args["dest"].rstrip("/")
+        return [("file", {"path": f"{dest}/{path.strip('/')}"}) for path in args["creates"]]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

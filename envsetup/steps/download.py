@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from envsetup.fetch import check_source
-from envsetup.kinds import Action, Fetch, Field, StepContext
+from envsetup.kinds import Action, Fetch, Field, Implied, StepContext
 
 
 class Download:
@@ -28,6 +28,11 @@ class Download:
         if not args["dest"].startswith("/"):
             raise ValueError(f"dest must be an absolute path, got {args['dest']!r}")
         return Fetch(args["url"], args["sha256"], args["dest"], args["mode"])
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """The file exists with its mode."""
+        return [("file", {"path": args["dest"], "mode": args["mode"]})]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from envsetup.editors import envfile
-from envsetup.kinds import Action, Field, FileEdit, StepContext
+from envsetup.kinds import Action, Field, FileEdit, Implied, StepContext
 
 
 class EnvFile:
@@ -19,7 +19,7 @@ class EnvFile:
 
     name: ClassVar[str] = "env_file"
     fields: ClassVar[dict[str, Field]] = {
-        "key": Field("str", required=True, doc="variable name"),
+        "key": Field("str", required=True, doc="variable name", example="JAVA_HOME"),
         "value": Field(
             "str", default="", doc="value, written in double quotes; no '#', CR or LF"
         ),
@@ -36,6 +36,12 @@ class EnvFile:
         else:
             edit = partial(envfile.unset_var, key=args["key"])
         return FileEdit(args["path"], edit)
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """A login session reads KEY as set (or not at all)."""
+        keys = ("key", "value", "path", "present")
+        return [("env_file", {key: args[key] for key in keys})]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

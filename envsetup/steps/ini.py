@@ -5,7 +5,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from envsetup.editors import ini
-from envsetup.kinds import Action, Field, FileEdit, StepContext
+from envsetup.kinds import Action, Field, FileEdit, Implied, StepContext
 
 
 class Ini:
@@ -19,8 +19,10 @@ class Ini:
 
     name: ClassVar[str] = "ini"
     fields: ClassVar[dict[str, Field]] = {
-        "path": Field("str", required=True, doc="the INI file"),
-        "section": Field("str", required=True, doc="section name, without brackets"),
+        "path": Field("str", required=True, doc="the INI file", example="/etc/wsl.conf"),
+        "section": Field(
+            "str", required=True, doc="section name, without brackets", example="boot"
+        ),
         "key": Field("str", required=True, doc="key name: a letter, then letters and digits"),
         "value": Field("str", default="", doc="value; no '#', quotes, backslashes or breaks"),
         "present": Field("bool", default=True, doc="set (true) or remove (false) the key"),
@@ -37,6 +39,14 @@ class Ini:
         else:
             edit = partial(ini.unset_key, section=section, key=key)
         return FileEdit(args["path"], edit, create_mode=args["mode"])
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """The reader sees the value (a removed key has no check of its own)."""
+        if not args["present"]:
+            return []
+        keys = ("path", "section", "key", "value")
+        return [("ini", {key: args[key] for key in keys})]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any, ClassVar
 
-from envsetup.kinds import Action, Field, Op, StepContext
+from envsetup.kinds import Action, Field, Implied, Op, StepContext
 
 # useradd's default NAME_REGEX on Debian and Ubuntu
 ACCOUNT_RE = re.compile(r"[a-z_][a-z0-9_-]*[$]?")
 UNIT_RE = re.compile(r"[A-Za-z0-9:_.@-]+")
+
+
+def _getent(database: str, name: str, present: bool) -> Implied:
+    return (
+        "command",
+        {"run": f"getent {database} {shlex.quote(name)}", "status": 0 if present else 2},
+    )
+
+
+def _literal(text: str) -> str:
+    """``text`` as a regex matching itself."""
+    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
 
 
 def _account(name: str) -> str:
@@ -32,6 +45,11 @@ class Group:
     def action(args: dict[str, Any], ctx: StepContext) -> Action:
         kwargs = {"group": _account(args["name"]), "present": args["present"]}
         return Op("server.group", {**kwargs, "system": args["system"]})
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """The group database has the group (or not)."""
+        return [_getent("group", args["name"], args["present"])]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:
@@ -75,6 +93,16 @@ class User:
         return Op("server.user", kwargs)
 
     @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """The user database has the user (or not), with its home and shell when given."""
+        check = _getent("passwd", args["name"], args["present"])
+        home, shell = args.get("home"), args.get("shell")
+        if args["present"] and (home or shell):
+            ending = f":{_literal(home or '')}:" if home else ":[^:]*:"
+            check[1]["output"] = ending[:-1] + (f":{_literal(shell)}$" if shell else ":[^:]*$")
+        return [check]
+
+    @staticmethod
     def describe(args: dict[str, Any]) -> str:
         if not args["present"]:
             return f"user {args['name']} absent"
@@ -101,6 +129,20 @@ class Service:
             raise ValueError(f"{args['name']!r} is not a systemd unit name")
         kwargs = {"service": args["name"], "running": args["running"], "enabled": args["enabled"]}
         return Op("systemd.service", kwargs)
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """systemd reports the unit active (or inactive) and enabled (or not)."""
+        unit = shlex.quote(args["name"])
+        active: dict[str, Any] = {"run": f"systemctl is-active {unit}"}
+        active.update({"output": "^active$"} if args["running"] else {"status": 3})
+        enabled: dict[str, Any] = {"run": f"systemctl is-enabled {unit}", "output": "^enabled$"}
+        if not args["enabled"]:
+            enabled = {
+                "run": f"systemctl is-enabled {unit} || true",
+                "output": "^(disabled|masked|not-found)$|No such file",
+            }
+        return [("command", enabled), ("command", active)]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from envsetup.kinds import Action, Field, FileEdit, StepContext
+from envsetup.kinds import Action, Field, FileEdit, Implied, StepContext
 from envsetup.templates import render_file
 
 
@@ -15,7 +15,9 @@ class Template:
 
     name: ClassVar[str] = "template"
     fields: ClassVar[dict[str, Field]] = {
-        "src": Field("str", required=True, doc="template file, relative to the recipe"),
+        "src": Field(
+            "str", required=True, doc="template file, relative to the recipe", example="app.conf.j2"
+        ),
         "dest": Field("str", required=True, doc="absolute path on the target"),
         "mode": Field("mode", required=True, doc="file mode, e.g. '0644'"),
         "owner": Field("str", default="root", doc="file owner"),
@@ -30,6 +32,11 @@ class Template:
         return FileEdit(
             args["dest"], lambda _old: content, args["mode"], args["owner"], args["group"]
         )
+
+    @staticmethod
+    def implies(args: dict[str, Any]) -> list[Implied]:
+        """The file exists with its mode and owner."""
+        return [("file", {"path": args["dest"], "mode": args["mode"], "owner": args["owner"]})]
 
     @staticmethod
     def describe(args: dict[str, Any]) -> str:

@@ -64,7 +64,7 @@ def test_apply_smoke_test_reapply_and_remove(
     assert [steps[s]["status"] for s in steps] == ["changed", "skipped"] + ["changed"] * 4, {
         name: step["error"] for name, step in steps.items()
     }
-    smoke = steps["The pipeline smoke test"]["checks"][0]
+    smoke = steps["The pipeline smoke test"]["checks"][-1]
     assert smoke["status"] == "failed"
     assert "smoke test failed: model directory /srv/tiny-model does not exist" in smoke["detail"]
     dev_uid = int(bookworm.run("id -u dev").stdout)
@@ -79,13 +79,13 @@ def test_apply_smoke_test_reapply_and_remove(
     # 3. applied again: nothing installs, the real pipeline runs on real weights
     code, doc, _ = run_json("apply", *args)
     assert (code, doc["changed"]) == (0, 0), doc
-    smoke = steps_by_name(doc)["The pipeline smoke test"]["checks"][0]
+    smoke = steps_by_name(doc)["The pipeline smoke test"]["checks"][-1]
     assert smoke["status"] == "ok"
 
     # 4. a broken model directory fails verify with one clear line
     bookworm.file("/srv/tiny-model/model.safetensors").write_bytes(b"not weights")
     code, doc, _ = run_json("verify", *args)
-    detail = steps_by_name(doc)["The pipeline smoke test"]["checks"][0]["detail"]
+    detail = steps_by_name(doc)["The pipeline smoke test"]["checks"][-1]["detail"]
     assert code == 1
     assert "smoke test failed: cannot load model /srv/tiny-model:" in detail
 
@@ -93,7 +93,7 @@ def test_apply_smoke_test_reapply_and_remove(
     code, doc, _ = run_json(
         "verify", *args, "--set", "model=distilbert/distilbert-base-uncased-finetuned-sst-2-english"
     )
-    detail = steps_by_name(doc)["The pipeline smoke test"]["checks"][0]["detail"]
+    detail = steps_by_name(doc)["The pipeline smoke test"]["checks"][-1]["detail"]
     assert code == 1
     assert (
         "model distilbert/distilbert-base-uncased-finetuned-sst-2-english is not cached and "

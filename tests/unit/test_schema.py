@@ -67,21 +67,19 @@ def test_valid_recipe_parses() -> None:
         (
             VALID + "colour: blue\n",
             "/r/recipe.yaml:14: colour: unknown key 'colour' (expected one of: name, summary, "
-            "description, min_envsetup_version, platforms, vars, requires, preflight, steps, "
-            "remove, restart)",
+            "description, min_envsetup_version, platforms, vars, let, requires, preflight, "
+            "steps, remove, restart)",
         ),
         (
             VALID.replace("env_file:", "env_fil:"),
             "/r/recipe.yaml:11: steps[0].env_fil: unknown key 'env_fil' (step kinds: "
             "alternatives, apt, archive, download, env_file, group, ini, ollama_pull, pip, "
-            "service, shell, template, torch, user, uv, venv; other keys: name, notice, on_change, "
-            "verify, when)",
+            "service, shell, template, torch, user, uv, venv; other keys: implied, name, notice, "
+            "on_change, verify, when)",
         ),
         (
-            VALID.replace(
-                '    verify:\n      - file: {path: /etc/environment, contains: "^DEMO="}\n', ""
-            ),
-            "/r/recipe.yaml:10: steps[0]: missing required key 'verify' (a list of checks)",
+            VALID.replace("    verify:\n", "    implied: perhaps\n    verify:\n"),
+            "/r/recipe.yaml:12: steps[0].implied: expected a boolean, got 'perhaps'",
         ),
         (
             VALID.replace("{{ user }}", "{{ usr }}"),
@@ -157,7 +155,7 @@ def test_valid_recipe_parses() -> None:
         "missing-summary",
         "unknown-top-key",
         "unknown-step-kind",
-        "missing-verify",
+        "implied-not-bool",
         "unknown-template-variable",
         "bad-var-type",
         "bad-specifier",
