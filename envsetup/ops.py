@@ -23,6 +23,7 @@ from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
 
 from envsetup import target_files
+from envsetup.apt_progress import STATUS_FD, Streamed
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 from envsetup.target_files import FileRefused, Refusal, TargetFile
 
@@ -214,6 +215,8 @@ def apt_packages(
     A dpkg run that was killed half way is finished first (``dpkg --configure -a``).
     """
     install = "install --no-install-recommends" if no_recommends else "install"
+    # apt's status lines stream back as progress (envsetup.apt_progress)
+    install = f"{STATUS_FD} {install}"
     interrupted = host.get_fact(DpkgInterrupted)
     commands = list(
         ensure_packages(
@@ -222,7 +225,7 @@ def apt_packages(
             host.get_fact(DebPackagesNamed, names=sorted({_name(p) for p in packages})),
             present,
             install_command=_apt(install),
-            uninstall_command=_apt("remove"),
+            uninstall_command=_apt(f"{STATUS_FD} remove"),
             upgrade_command=_apt(install),
             version_join="=",
         )
@@ -233,7 +236,7 @@ def apt_packages(
         return
     if update and present and commands:
         yield from apt.update._inner(cache_time=cache_time)
-    yield from commands
+    yield from (Streamed(command) for command in commands)
 
 
 class FileSha256(FactBase[str | None]):
