@@ -76,7 +76,8 @@ def test_unreachable_host_exit_3() -> None:
     doc = json.loads(result.stdout)
     assert doc["ok"] is False
     error = doc["targets"][0]["error"]
-    assert error.startswith("cannot connect to 127.0.0.1: ")
+    assert error.startswith(f"cannot connect to root@127.0.0.1:{port}: ")
+    assert "[Errno" not in error
     assert error.endswith("(check that the host is up and that sshd listens on that port)")
 
 
