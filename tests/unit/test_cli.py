@@ -44,7 +44,7 @@ def test_wrong_variable_exit_2_before_connecting() -> None:
     )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "envsetup: error: unknown variable 'headles'",
+        "envsetup: error: unknown variable 'headles', did you mean 'headless'?",
         "Fix: variables you can set: ubuntu-java17.headless, ubuntu-java17.java_home, "
         "ubuntu-java17.login_user",
     ]
