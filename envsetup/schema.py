@@ -415,7 +415,8 @@ def _check_templates(doc: Document, path: Path_, value: Any, known: set[str]) ->
             raise doc.error(
                 path,
                 f"unknown variable '{unknown[0]}' in template"
-                f"{did_you_mean(unknown[0], known - {'target'})} (declared: {', '.join(sorted(known - {'target'})) or 'none'}; "
+                f"{did_you_mean(unknown[0], known - {'target'})} "
+                f"(declared: {', '.join(sorted(known - {'target'})) or 'none'}; "
                 "target facts: target.distro, target.version, target.arch, target.user)",
             )
 

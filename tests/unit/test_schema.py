@@ -88,8 +88,8 @@ def test_valid_recipe_parses() -> None:
         (
             VALID.replace("{{ user }}", "{{ usr }}"),
             "/r/recipe.yaml:11: steps[0].env_file.value: unknown variable 'usr' in template, "
-            "did you mean 'user'? (declared: user; target facts: target.distro, target.version, target.arch, "
-            "target.user)",
+            "did you mean 'user'? (declared: user; target facts: target.distro, "
+            "target.version, target.arch, target.user)",
         ),
         (
             VALID.replace("type: str", "type: string"),
