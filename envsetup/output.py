@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -81,7 +82,7 @@ class Screen:
             max(self.width, 20),
             initial_indent=indent,
             subsequent_indent=indent + hang,
-            break_long_words=False,
+            break_long_words=True,  # only a word longer than a whole line (a path) is cut
             break_on_hyphens=False,
         )
 
@@ -151,8 +152,8 @@ def render_report(report: RunReport, screen: Screen = Screen(), diffs: bool = Tr
     verify = report.command == "verify"
     for target in report.targets:
         name = target.label or target.target
-        head = screen.paint(name, "bold") + (f"  [{target.platform}]" if target.platform else "")
-        out.append(head)
+        head = name + (f"  [{target.platform}]" if target.platform else "")
+        out += [screen.paint(line, "bold") for line in screen.fill(head, "", "  ")]
         out += [line for w in target.warnings for line in screen.fill(f"! {w}", "  ", "  ")]
         if target.error and not target.recipes:
             out += screen.fill(f"{screen.paint('✗', 'failed')} {target.error}", "  ", "  ")
@@ -252,7 +253,7 @@ def _step_details(
     failed = screen.paint("✗", "failed")
     if step.error:
         lines.append(f"  {failed} {step.name}: step failed:")
-        lines += [f"      {line}" for line in step.error.splitlines()]
+        lines += [out for line in step.error.splitlines() for out in screen.fill(line, "      ")]
     for check in step.checks:
         if check.status == "ok":
             continue
@@ -310,6 +311,20 @@ def summary_line(report: RunReport) -> str:
     if report.ok and c["changed"] == 0 and c["steps"]:
         line += " No changes: everything was already in place."
     return line
+
+
+_BAR = re.compile(r" [█▏▎▍▌▋▊▉·]+ +(\d+)%$")
+
+
+def _cut_middle(text: str, room: int) -> str:
+    if len(text) <= room:
+        return text
+    keep = max(room - 1, 2)
+    return text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2) :]
+
+
+def _cut(text: str, room: int) -> str:
+    return text if len(text) <= room else (text[: max(room - 1, 0)] + "…" if room else "")
 
 
 class LineProgress:
@@ -377,26 +392,40 @@ class TerminalProgress(LineProgress):
 
             self._greenlet = gevent.spawn(self._spin)
 
-    def status_line(self, frame: int) -> str:
+    def status_line(self, frame: int, width: int | None = None) -> str:
+        """Spinner, which step where, seconds, then its progress; cut to ``width``.
+
+        Where it is too long, the target's name gives way first (cut in the middle),
+        then the step's, then the progress words; the bar narrows on a narrow screen
+        and keeps its percentage.
+        """
         (target, _recipe, step), since = next(iter(self.started.items()))
         more = f" (+{len(self.started) - 1} more)" if len(self.started) > 1 else ""
-        text = f"{self.FRAMES[frame % len(self.FRAMES)]} {self.name(target)}: {step}{more} "
-        text += f"{time.monotonic() - since:.0f}s"
-        detail = self.progress.get((target, _recipe, step))
-        if detail:
-            text += f"  {detail}"
-        width = shutil.get_terminal_size().columns - 1
-        if len(text) > width:
-            # keep the bar and percentage at the end; cut the words before them
-            head, bar_part = text, ""
-            if " █" in text or " ·" in text:
-                cut = min(i for i in (text.find(" █"), text.find(" ·")) if i >= 0)
-                head, bar_part = text[:cut], text[cut:]
-            if len(bar_part) > width // 2:
-                head, bar_part = text, ""
-            room = max(width - len(bar_part) - 1, 1)
-            text = (head[:room] + "…" if len(head) > room else head) + bar_part
-        return text[:width]
+        width = (width or shutil.get_terminal_size().columns) - 1
+        seconds = f" {time.monotonic() - since:.0f}s"
+        detail = self.progress.get((target, _recipe, step)) or ""
+        words, bar_part = detail, ""
+        match = _BAR.search(detail)
+        if match:
+            words, bar_part = detail[: match.start()], detail[match.start() :]
+            if width < 100:
+                from envsetup.apt_progress import bar
+
+                percent = int(match.group(1))
+                bar_part = f" {bar(percent / 100, 10 if width >= 60 else 6)} {percent:3d}%"
+        words = f"  {words}" if words else ""
+        head = f"{self.FRAMES[frame % len(self.FRAMES)]} "
+        name, label = self.name(target), f"{step}{more}"
+        fixed = len(head) + len(seconds) + len(bar_part)
+        room = width - fixed - len(words)
+        if room < len(name) + 2 + len(label):
+            floor = 32 if width >= 80 else 20
+            room = max(room, min(len(name) + 2 + len(label), floor))  # the words give way
+            words = _cut(words, max(width - fixed - room, 0))
+        if room < len(name) + 2 + len(label):
+            name = _cut_middle(name, max(room - 2 - len(label), 10))
+        where = _cut(f"{name}: {label}", room)
+        return (head + where + seconds + words + bar_part)[:width]
 
     def _spin(self) -> None:
         import gevent
@@ -422,10 +451,14 @@ class TerminalProgress(LineProgress):
         else:
             symbol = "·"
         elapsed = time.monotonic() - self.started.pop((target, recipe, step.name), time.monotonic())
-        status = self.screen.paint(step.status, step.status)
-        self.stream.write(
-            f"{symbol} {self.name(target)} {recipe}: {step.name}: {status} ({elapsed:.1f}s)\n"
+        text = f"{self.name(target)} {recipe}: {step.name}: {step.status} ({elapsed:.1f}s)"
+        fitted = Screen(width=shutil.get_terminal_size().columns).fill(text, "  ", "    ")
+        fitted[0] = fitted[0][2:]
+        # the status word painted where it ends up (the last line holds it)
+        fitted[-1] = fitted[-1].replace(
+            f"{step.status} (", f"{self.screen.paint(step.status, step.status)} (", 1
         )
+        self.stream.write(f"{symbol} " + "\n".join(fitted) + "\n")
         self.stream.flush()
 
     def close(self) -> None:

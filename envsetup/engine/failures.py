@@ -82,7 +82,7 @@ _CONNECT_HINTS = (
 
 # pieces of paramiko's and pyinfra's messages that say nothing to a person
 _NOISE = (
-    (re.compile(r"\[Errno None\] ?"), ""),
+    (re.compile(r"\s*\[Errno [^\]]*\]\s*"), ": "),  # "banner[Errno 104] Conn..."
     (re.compile(r"^SSH error \((.*)\)$"), r"\1"),
     (re.compile(r"^Could not connect \((.*)\)$"), r"\1"),
     (re.compile(r"^SSH host key error \((.*)\)$"), r"\1"),
@@ -93,7 +93,8 @@ def explain_connect_error(name: str, message: str, data: Any = None) -> str:
     """One line: which target (as typed), what went wrong, and the exact fix."""
     text = message.strip() or "unknown error"
     for pattern, replacement in _NOISE:
-        text = pattern.sub(replacement, text)
+        text = pattern.sub(replacement, text).removeprefix(": ")
+    text = text.replace("(: ", "(")
     lowered = text.lower()
     hint = next((h for key, h in _CONNECT_HINTS if key in lowered), "check the target")
     get = getattr(data, "get", None)
