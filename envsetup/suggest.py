@@ -17,6 +17,6 @@ def closest(word: str, known: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """", did you mean 'x'?" for a close name, else ''."""
+    """ ", did you mean 'x'?" for a close name, else ''."""
     match = closest(word, known)
     return f", did you mean '{match}'?" if match else ""
