@@ -75,6 +75,7 @@ class AptProgress:
         self.unpacked: set[str] = set()
         self.configured: set[str] = set()
         self.errors: list[str] = []
+        self.repaired: list[str] = []  # configured by dpkg --configure -a, this run
 
     def summary(self) -> str:
         """How much this run does: '8 packages, 7414 kB to download'."""
@@ -116,6 +117,11 @@ class AptProgress:
             elif message.startswith("Installed") or message.startswith("Configuring"):
                 self.configured.add(package)
             return self.text()
+        if line.startswith("processing: configure: "):  # dpkg --status-fd: a repair
+            package = line.split(": ", 2)[2].split(":")[0]
+            self.repaired.append(package)
+            self.phase, self.package = "repairing", package
+            return f"repairing: configuring {package} (left by an interrupted install)"
         if line.startswith("pmerror:"):
             self.errors.append(line.split(":", 3)[-1].strip())
         return None
@@ -141,6 +147,17 @@ class AptProgress:
         return (
             f"{plural(len(waiting), 'package')} unpacked but not configured ({shown}); "
             "the next apply finishes them (dpkg --configure -a) before it installs anything"
+        )
+
+    def repair_note(self) -> str | None:
+        """What this run repaired first, as the next run after an interruption does."""
+        if not self.repaired:
+            return None
+        shown = ", ".join(self.repaired[:5]) + (", …" if len(self.repaired) > 5 else "")
+        return (
+            f"repaired first: an interrupted install had left "
+            f"{plural(len(self.repaired), 'package')} unpacked but not configured ({shown}); "
+            "dpkg --configure -a finished them\n"
         )
 
     def error(self) -> str | None:

@@ -231,7 +231,10 @@ def apt_packages(
         )
     )
     if interrupted:
-        yield "DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a"
+        yield Streamed(  # its status lines say what it finished (envsetup.apt_progress)
+            "DEBIAN_FRONTEND=noninteractive dpkg --status-fd 1 --force-confdef "
+            "--force-confold --configure -a"
+        )
     elif not commands:
         return
     if update and present and commands:

@@ -263,7 +263,8 @@ def _step_details(
         if check.status == "failed" and command == "verify":
             fix = f"envsetup apply {recipe}{target_option(target)}"
             lines += screen.fill(f"fix: {fix}", "      ")
-    if step.diff and diffs:
+    # a file's diff where diffs are wanted; other notes (what apt repaired) always
+    if step.diff and (diffs or not step.diff.startswith("--- ")):
         lines.append(f"  {step.name}:")
         lines += [
             f"    {_paint_diff(line, screen)}" for line in step.diff.rstrip("\n").splitlines()

@@ -556,8 +556,11 @@ class Engine:
                 if not go_ahead():
                     return HELD
                 diff = self._diff(conn, action)  # what the file was, before it changes
-                with streamed(conn, action, progress):
+                with streamed(conn, action, progress) as reader:
                     ok = run_host_op(self.state, conn.host, meta._hash)
+                left = None
+                if reader is not None:  # an apt run says what it repaired, or left
+                    diff, left = reader.repair_note(), reader.left_behind()
         except (PyinfraError, FileRefused, EditRefused) as exc:
             return ActionOutcome(False, error=str(exc))
         except Exception as exc:  # a fact that failed to parse, an editor that refused
@@ -566,6 +569,8 @@ class Engine:
             output = "\n".join((meta.stderr_lines or meta.stdout_lines)[-15:])
             if not output and meta._commands:  # e.g. a file upload, which prints nothing
                 output = f"this failed, with no output: {meta._commands[-1]}"
+            if left:
+                output += f"\nIt left {left}"
             return ActionOutcome(False, error=explain_failure(output))
         return ActionOutcome(meta.did_change(), diff)
 

@@ -51,18 +51,18 @@ LINES = LineRoutes()
 
 
 @contextlib.contextmanager
-def streamed(conn: Any, action: Any, progress: Callable[[str], None] | None) -> Iterator[None]:
+def streamed(conn: Any, action: Any, progress: Callable[[str], None] | None) -> Iterator[Any]:
     """While ``action`` runs on ``conn``, its streamed lines go to its reader (if it has
     one: see ``apt_progress.READERS``), and what the reader says to ``progress``.
 
-    The reader stays in ``apt_progress.ACTIVE`` when the run is interrupted (Ctrl-C),
-    so that the interruption can say what it left behind.
+    Yields the reader (None: the action has none). It stays in ``apt_progress.ACTIVE``
+    when the run is interrupted (Ctrl-C), so that the interruption can say what it left.
     """
     from envsetup.apt_progress import ACTIVE, READERS
 
     factory = READERS.get(getattr(action, "name", ""))
     if factory is None:
-        yield
+        yield None
         return
     reader = factory()
 
@@ -74,7 +74,7 @@ def streamed(conn: Any, action: Any, progress: Callable[[str], None] | None) -> 
     ACTIVE[conn.name] = reader
     try:
         with LINES.routed(conn.host, on_line):
-            yield
+            yield reader
     except Exception:
         ACTIVE.pop(conn.name, None)
         raise

@@ -165,3 +165,41 @@ def test_a_log_gets_a_few_progress_lines_not_a_flood(
     assert "█" not in result.stderr  # no bar in a log
     # not a terminal: no diff unless asked
     assert "+GREETING" not in result.stdout
+
+
+def test_an_interrupted_install_says_what_it_left_and_the_next_apply_repairs_it(
+    fresh_bookworm: DebianRoot, tmp_path: Path
+) -> None:
+    recipes = write_recipe(tmp_path / "recipes" / "term", "cowsay").parent
+    target = f"@chroot{fresh_bookworm.path}"
+    child = pexpect.spawn(
+        ENVSETUP,
+        ["apply", "term", "-t", target],
+        dimensions=(40, 120),
+        env=base_env(recipes),
+        encoding="utf-8",
+        timeout=600,
+    )
+    child.expect(r"unpacking libperl5\.36")  # perl's big packages: mid-way through dpkg
+    # Ctrl-C reaches apt-get too (the same foreground process group): dpkg stops there
+    child.sendintr()
+    rest = child.read()
+    child.close()
+    assert child.exitstatus == 130
+    lines = screen_lines(rest)
+    text = " ".join(" ".join(lines).split())
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    assert re.search(
+        r"It left \d+ packages? unpacked but not configured \([^)]+\); the next apply "
+        r"finishes them \(dpkg --configure -a\) before it installs anything",
+        text,
+    ), text
+    audit = fresh_bookworm.run("dpkg --audit", check=False).stdout
+    assert "not configured" in audit or "half" in audit or "unpacked" in audit, audit
+
+    # the next apply finishes dpkg's work first and says so
+    status, raw, _ = run_on_pty(["apply", "term", "-t", target], 120, base_env(recipes))
+    assert status == 0, raw
+    text = " ".join(" ".join(screen_lines(raw)).split())
+    assert re.search(r"repaired first: an interrupted install had left \d+ packages? ", text)
+    assert fresh_bookworm.run("dpkg --audit").stdout == ""
