@@ -90,6 +90,7 @@ def quiet_pyinfra(verbose: bool) -> None:
         pyinfra_logger.addHandler(HOST_KEYS)  # only notes accepted host keys
         pyinfra_logger.setLevel(logging.WARNING)
     quiet_libraries(verbose)
+    HOST_KEYS.hosts.clear()  # this run's
 
 
 class _State(State):

@@ -53,11 +53,29 @@ def typed_name(name: str, data: Any = None) -> str:
     return f"{user + '@' if user else ''}{host}{f':{port}' if port else ''}"
 
 
-def known_hosts_entry(name: str, data: Any = None) -> str:
-    """How known_hosts (and ``ssh-keygen -R``) names this host: ``[HOST]:PORT`` off port 22."""
+def known_hosts_entry(name: str, data: Any = None, message: str = "") -> str:
+    """How known_hosts (and ``ssh-keygen -R``) names this host: ``[HOST]:PORT`` off port 22.
+
+    An alias is looked up in ~/.ssh/config (only on this error path) for its host name
+    and port; paramiko's message names the host name it connected to.
+    """
     get = getattr(data, "get", None)
     port = get("ssh_port") if get else None
-    return f"[{name}]:{port}" if port and int(port) != 22 else name
+    named = re.search(r"Host key for (\S+) does not match", message)
+    hostname = named.group(1) if named else name
+    try:
+        from pathlib import Path
+
+        from paramiko import SSHConfig
+
+        config = Path("~/.ssh/config").expanduser()
+        if config.is_file():
+            found = SSHConfig.from_path(str(config)).lookup(name)
+            hostname = named.group(1) if named else found.get("hostname", name)
+            port = port or found.get("port")
+    except Exception:  # an unreadable config: the name as given
+        pass
+    return f"[{hostname}]:{port}" if port and int(port) != 22 else hostname
 
 
 _CONNECT_HINTS = (
@@ -65,8 +83,9 @@ _CONNECT_HINTS = (
     ("permission denied", "check the user and the SSH key (ssh -v {ssh} tells more)"),
     (
         "does not match",
-        "the host key changed: if you know why (a reinstalled machine), remove the old "
-        'key with ssh-keygen -R "{entry}" and connect again; otherwise do not',
+        "the host key changed: if that is expected, as after a reinstall, remove the old "
+        'key with ssh-keygen -R "{entry}" and connect again; if not, someone may be '
+        "intercepting the connection",
     ),
     (
         "no host key",
@@ -101,7 +120,9 @@ def explain_connect_error(name: str, message: str, data: Any = None) -> str:
     port = get("ssh_port") if get else None
     user = get("ssh_user") if get else None
     ssh = f"{'-p ' + str(port) + ' ' if port else ''}{user + '@' if user else ''}{name}"
-    hint = hint.format(ssh=ssh, entry=known_hosts_entry(name, data))
+    if "{entry}" in hint:
+        hint = hint.replace("{entry}", known_hosts_entry(name, data, text))
+    hint = hint.replace("{ssh}", ssh)
     return f"cannot connect to {typed_name(name, data)}: {text} ({hint})"
 
 

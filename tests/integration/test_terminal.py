@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import envsetup
 from tests.integration.roots import DebianRoot, debian_root
 
 pexpect = pytest.importorskip("pexpect")
@@ -203,3 +204,35 @@ def test_an_interrupted_install_says_what_it_left_and_the_next_apply_repairs_it(
     text = " ".join(" ".join(screen_lines(raw)).split())
     assert re.search(r"repaired first: an interrupted install had left \d+ packages? ", text)
     assert fresh_bookworm.run("dpkg --audit").stdout == ""
+
+
+def test_a_new_host_key_accepted_is_said(
+    bookworm: DebianRoot, keypair: tuple[Path, str], isolated_home: Path
+) -> None:
+    key, public = keypair
+    port = bookworm.start_sshd(public)
+    ssh = isolated_home / ".ssh"
+    ssh.mkdir(mode=0o700)
+    (ssh / "config").write_text(
+        f"Host box\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {key}\n"
+        f"  StrictHostKeyChecking accept-new\n  UserKnownHostsFile {ssh / 'known_hosts'}\n"
+    )
+    result = envsetup("verify", "ubuntu-java17", "-t", "box")
+    assert result.exit_code == 1  # nothing installed there: the checks fail
+    notes = [line for line in result.stderr.splitlines() if "host key" in line]
+    assert notes == [
+        f"Note: accepted the new host key of [127.0.0.1]:{port} and added it to "
+        f"~/.ssh/known_hosts (ssh-keygen -F '[127.0.0.1]:{port}' shows it)"
+    ], result.stderr
+    assert f"[127.0.0.1]:{port}" in (ssh / "known_hosts").read_text()
+    # known now: no note the second time (a process of its own: pyinfra keeps the
+    # known_hosts it read in memory for the rest of a process)
+    again = subprocess.run(
+        [ENVSETUP, "verify", "ubuntu-java17", "-t", "box"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(isolated_home), "LANG": "C.UTF-8"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 1, again.stderr
+    assert "host key" not in again.stderr
