@@ -298,10 +298,11 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
     progress: Any = None
     names = _typed_names(kw["targets"])
     if not as_json:
+        read_only = mode == "verify"
         progress = (
-            TerminalProgress(names=names, screen=_screen(ctx, sys.stderr))
+            TerminalProgress(names=names, screen=_screen(ctx, sys.stderr), read_only=read_only)
             if live
-            else LineProgress(names=names)
+            else LineProgress(names=names, read_only=read_only)
         )
     with errors_handled(as_json, verbose):
         try:

@@ -114,11 +114,16 @@ def table(
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
     if screen.width is not None:
         excess = len(indent) + sum(widths) + 2 * (len(widths) - 1) - screen.width
+        # a column gives way down to its longest word: cells wrap, words stay whole
+        floors = {
+            c: max([len(headers[c])] + [len(w) for row in rows for w in str(row[c]).split()])
+            for c in wrap
+        }
         while excess > 0 and wrap:
-            column = max(wrap, key=lambda c: widths[c])
-            floor = max(len(headers[column]), 8)
-            if widths[column] <= floor:
+            shrinkable = [c for c in wrap if widths[c] > floors[c]]
+            if not shrinkable:
                 break
+            column = max(shrinkable, key=lambda c: widths[c] - floors[c])
             widths[column] -= 1
             excess -= 1
 
@@ -167,19 +172,28 @@ def render_report(report: RunReport, screen: Screen = Screen(), diffs: bool = Tr
                 for step in recipe.steps
             ]
             headers, styles = ["RECIPE", "STEP", "CHECKS"], (2,)
+        elif report.command == "plan":  # nothing is verified by a plan: no column for it
+            rows = [
+                [recipe.recipe, step.name, step.status]
+                for recipe in target.recipes
+                for step in recipe.steps
+            ]
+            headers, styles = ["RECIPE", "STEP", "CHANGE"], (2,)
         else:
             rows = [
                 [recipe.recipe, step.name, step.status, step.verify or "-"]
                 for recipe in target.recipes
                 for step in recipe.steps
             ]
-            verify_header = "VERIFY" if report.command != "plan" else "VERIFY (not run)"
-            headers, styles = ["RECIPE", "STEP", "CHANGE", verify_header], (2, 3)
+            headers, styles = ["RECIPE", "STEP", "CHANGE", "VERIFY"], (2, 3)
         if rows:
             out += table(rows, headers, screen, "  ", wrap=(0, 1), styles=styles)
         for recipe in target.recipes:
             for step in recipe.steps:
                 out += _step_details(step, report.command, screen, diffs, recipe.recipe, target)
+            if verify and any(step.verify == "failed" for step in recipe.steps):
+                fix = f"envsetup apply {recipe.recipe}{target_option(target)}"
+                out += screen.fill(f"fix: {fix}", "  ", "     ")
         if target.error:
             out += screen.fill(f"{screen.paint('✗', 'failed')} {target.error}", "  ", "  ")
         out.append("")
@@ -260,9 +274,6 @@ def _step_details(
         symbol = screen.paint(SYMBOL[check.status], check.status)
         lines += screen.fill(f"{symbol} {step.name}: {check.description}", "  ", "    ")
         lines += screen.fill(check.detail, "      ", "  ")
-        if check.status == "failed" and command == "verify":
-            fix = f"envsetup apply {recipe}{target_option(target)}"
-            lines += screen.fill(f"fix: {fix}", "      ")
     # a file's diff where diffs are wanted; other notes (what apt repaired) always
     if step.diff and (diffs or not step.diff.startswith("--- ")):
         lines.append(f"  {step.name}:")
@@ -335,8 +346,14 @@ class LineProgress:
     first word of its progress text, changes: a few lines, not a flood.
     """
 
-    def __init__(self, stream: TextIO | None = None, names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        names: dict[str, str] | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.stream = stream or sys.stderr
+        self.read_only = read_only  # verify: a step is checked, never changed
         self.started: dict[tuple[str, str, str], float] = {}
         self.phases: dict[tuple[str, str, str], str] = {}
         self.names = names or {}
@@ -360,10 +377,8 @@ class LineProgress:
         self.phases.pop((target, recipe, step.name), None)
         elapsed = time.monotonic() - self.started.pop((target, recipe, step.name), time.monotonic())
         verify = PLAIN_SYMBOL[step.verify] if step.checks else "-"
-        self.stream.write(
-            f"{self.name(target)} {recipe}: {step.name}: {step.status}, verify {verify} "
-            f"({elapsed:.1f}s)\n"
-        )
+        done = f"checked, {verify}" if self.read_only else f"{step.status}, verify {verify}"
+        self.stream.write(f"{self.name(target)} {recipe}: {step.name}: {done} ({elapsed:.1f}s)\n")
         self.stream.flush()
 
 
@@ -380,8 +395,9 @@ class TerminalProgress(LineProgress):
         stream: TextIO | None = None,
         names: dict[str, str] | None = None,
         screen: Screen | None = None,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(stream, names)
+        super().__init__(stream, names, read_only)
         self._greenlet: Any = None
         self.progress: dict[tuple[str, str, str], str] = {}
         self.screen = screen or Screen()
@@ -452,13 +468,16 @@ class TerminalProgress(LineProgress):
         else:
             symbol = "·"
         elapsed = time.monotonic() - self.started.pop((target, recipe, step.name), time.monotonic())
-        text = f"{self.name(target)} {recipe}: {step.name}: {step.status} ({elapsed:.1f}s)"
+        word: str = step.status
+        if self.read_only:
+            word = {"ok": "ok", "failed": "failed", "pending": "pending"}.get(
+                step.verify or "", "checked"
+            )
+        text = f"{self.name(target)} {recipe}: {step.name}: {word} ({elapsed:.1f}s)"
         fitted = Screen(width=shutil.get_terminal_size().columns).fill(text, "  ", "    ")
         fitted[0] = fitted[0][2:]
         # the status word painted where it ends up (the last line holds it)
-        fitted[-1] = fitted[-1].replace(
-            f"{step.status} (", f"{self.screen.paint(step.status, step.status)} (", 1
-        )
+        fitted[-1] = fitted[-1].replace(f"{word} (", f"{self.screen.paint(word, word)} (", 1)
         self.stream.write(f"{symbol} " + "\n".join(fitted) + "\n")
         self.stream.flush()
 

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from envsetup.apt_progress import AptProgress, bar
-from envsetup.output import LineProgress, Screen, color_wanted, render_report, table
+from envsetup.output import (
+    LineProgress,
+    Screen,
+    color_wanted,
+    for_target,
+    render_report,
+    table,
+)
 from envsetup.report import CheckReport, RecipeReport, RunReport, StepReport, TargetReport
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -128,7 +135,7 @@ def test_verify_reads_as_read_only_with_expected_found_and_fix() -> None:
     assert "CHANGE" not in text and "unchanged" not in text
     assert "dev@10.0.0.5:2222  [Ubuntu 24.04 (amd64)]" in text
     assert "      version 21.0.5 does not satisfy >=17,<18" in text
-    assert "      fix: envsetup apply ubuntu-java17 -t dev@10.0.0.5:2222" in text
+    assert text.count("fix: envsetup apply ubuntu-java17 -t dev@10.0.0.5:2222") == 1
     assert text.splitlines()[-1] == (
         "1 check of 2 steps: 0 ok, 1 failed, 0 pending; nothing was changed."
     )
@@ -146,6 +153,18 @@ def test_a_remote_notice_says_where_it_applies() -> None:
 def test_plain_output_has_no_escape_codes_and_colour_has() -> None:
     assert "\x1b[" not in render_report(report(), Screen(color=False))
     assert "\x1b[1;31mfailed\x1b[0m" in render_report(report(), Screen(color=True))
+
+
+def test_plan_has_no_verify_column_and_fits_60_columns_between_words() -> None:
+    run = report("plan")
+    for step in run.targets[0].recipes[0].steps:
+        step.status, step.checks = "would change", []
+    run.targets[0].recipes[0].steps[1].name = "JAVA_HOME in /etc/environment"
+    lines = render_report(run, Screen(width=60)).splitlines()
+    assert all(len(line) <= 60 for line in lines), lines
+    assert "VERIFY" not in lines[1]
+    body = " ".join(" ".join(lines).split())
+    assert "ubuntu-java17" in body and "/etc/environment" in body  # no word cut in two
 
 
 def test_singular_and_plural() -> None:
@@ -216,3 +235,28 @@ def test_a_port_that_is_not_ssh_gives_one_error_line(not_ssh: int, columns: int)
         "it is not an SSH server) Nothing ran: the target could not be used (see above)."
     )
     assert all(len(line) <= columns for line in screen)
+
+
+@pytest.mark.parametrize(
+    ("fix", "target", "expected"),
+    [
+        (
+            "envsetup apply ubuntu-java17",
+            "dev@build-1",
+            "envsetup apply ubuntu-java17 -t dev@build-1",
+        ),
+        (
+            "envsetup apply wsl-systemd --restart (or, after applying, wsl.exe --shutdown)",
+            "dev@box:2222",
+            "envsetup apply wsl-systemd --restart -t dev@box:2222 (or, after applying, "
+            "wsl.exe --shutdown)",
+        ),
+        ("envsetup apply ubuntu-java17", None, "envsetup apply ubuntu-java17"),
+        ("envsetup apply ubuntu-java17", "@local", "envsetup apply ubuntu-java17"),
+        ("sudo systemctl start ollama", "dev@gpu", "sudo systemctl start ollama"),
+    ],
+)
+def test_doctor_fixes_name_the_target_they_are_for(
+    fix: str, target: str | None, expected: str
+) -> None:
+    assert for_target(fix, target) == expected
