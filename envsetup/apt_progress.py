@@ -15,7 +15,22 @@ from typing import Any
 
 from pyinfra.api import StringCommand
 
-STATUS_FD = "-o APT::Status-Fd=1"
+STATUS_FD = "-o APT::Status-Fd=3"
+
+
+def with_status_pipe(command: str) -> str:
+    """``command`` with its fd 3 (apt's or dpkg's status lines) copied to stdout.
+
+    Not ``3>&1``: apt makes its status descriptor non-blocking, and a duplicate shares
+    that flag with stdout, where a maintainer script's ``echo`` then fails with EAGAIN
+    ("echo: I/O error", seen with ca-certificates on a busy machine) once the pipe is
+    full. A FIFO in a private directory gives apt a descriptor of its own; ``cat``
+    copies it to stdout, blocking as stdout should.
+    """
+    return (
+        'd=$(mktemp -d) && mkfifo -m 600 "$d/status" && { cat "$d/status" & } && '
+        f'{{ {command} 3>"$d/status"; }}; rc=$?; wait; rm -rf "$d"; exit $rc'
+    )
 
 _COUNTS = re.compile(r"^(\d+) upgraded, (\d+) newly installed, (\d+) to remove")
 _NEED = re.compile(r"^Need to get ([\d.,]+ [kMG]?B)(?:/([\d.,]+ [kMG]?B))? of archives")

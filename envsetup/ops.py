@@ -23,7 +23,7 @@ from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
 
 from envsetup import target_files
-from envsetup.apt_progress import STATUS_FD, Streamed
+from envsetup.apt_progress import STATUS_FD, Streamed, with_status_pipe
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 from envsetup.target_files import FileRefused, Refusal, TargetFile
 
@@ -232,14 +232,16 @@ def apt_packages(
     )
     if interrupted:
         yield Streamed(  # its status lines say what it finished (envsetup.apt_progress)
-            "DEBIAN_FRONTEND=noninteractive dpkg --status-fd 1 --force-confdef "
-            "--force-confold --configure -a"
+            with_status_pipe(
+                "DEBIAN_FRONTEND=noninteractive dpkg --status-fd 3 --force-confdef "
+                "--force-confold --configure -a"
+            )
         )
     elif not commands:
         return
     if update and present and commands:
         yield from apt.update._inner(cache_time=cache_time)
-    yield from (Streamed(command) for command in commands)
+    yield from (Streamed(with_status_pipe(command)) for command in commands)
 
 
 class FileSha256(FactBase[str | None]):
