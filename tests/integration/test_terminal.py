@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import envsetup
+from tests.helpers import envsetup, write_ssh_alias
 from tests.integration.roots import DebianRoot, debian_root
 
 pexpect = pytest.importorskip("pexpect")
@@ -236,3 +236,25 @@ def test_a_new_host_key_accepted_is_said(
     )
     assert again.returncode == 1, again.stderr
     assert "host key" not in again.stderr
+
+
+def test_apt_progress_streams_over_ssh(
+    fresh_bookworm: DebianRoot, keypair: tuple[Path, str], isolated_home: Path, tmp_path: Path
+) -> None:
+    key, public = keypair
+    write_ssh_alias(isolated_home, "box", fresh_bookworm.start_sshd(public), "root", key)
+    recipes = write_recipe(tmp_path / "recipes" / "term", "sl").parent
+    result = subprocess.run(
+        [ENVSETUP, "apply", "term", "-t", "box"],
+        env={**base_env(recipes), "HOME": str(isolated_home)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    apt_lines = [line for line in result.stderr.splitlines() if line.startswith("box term: Inst")]
+    phases = [line.split(": ")[2].split()[0] for line in apt_lines]
+    assert phases == ["downloading", "unpacking", "configuring", "changed,"], result.stderr
+    assert "(3 packages, " in apt_lines[1]  # sl and its two libraries
+    assert fresh_bookworm.run("dpkg -s sl").returncode == 0
+    assert not list(fresh_bookworm.file("/tmp").glob("tmp.*"))  # the FIFO's directory is gone
