@@ -408,17 +408,20 @@ def stop_on_interrupt(flag: Any) -> Iterator[None]:
 
     import gevent
 
-    def first(*_: Any) -> None:
+    main_greenlet = gevent.getcurrent()
+
+    def on_interrupt(*_: Any) -> None:
+        if flag.is_set():  # the second: abort now, in the main greenlet, where it waits
+            main_greenlet.throw(KeyboardInterrupt)
+            return
         flag.set()
-        # a second Ctrl-C ends greenlets mid-way: envsetup says what it left, not gevent
-        gevent.get_hub().exception_stream = None
         click.echo(
             "\nenvsetup: stopping after the running step (Ctrl-C again to abort now)", err=True
         )
-        handler.cancel()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    handler = gevent.signal_handler(signal.SIGINT, first)
+    # one gevent handler for both: cancelling it and installing Python's own in between
+    # raced with libev, which resets the signal to its default when it stops watching
+    handler = gevent.signal_handler(signal.SIGINT, on_interrupt)
     try:
         yield
     finally:

@@ -258,3 +258,40 @@ def test_apt_progress_streams_over_ssh(
     assert "(3 packages, " in apt_lines[1]  # sl and its two libraries
     assert fresh_bookworm.run("dpkg -s sl").returncode == 0
     assert not list(fresh_bookworm.file("/tmp").glob("tmp.*"))  # the FIFO's directory is gone
+
+
+def test_ctrl_c_twice_aborts_at_once_with_one_clean_message(
+    bookworm: DebianRoot, tmp_path: Path
+) -> None:
+    directory = tmp_path / "recipes" / "slow"
+    directory.mkdir(parents=True)
+    (directory / "recipe.yaml").write_text(
+        "name: slow\nsummary: a step that ignores Ctrl-C\nsteps:\n"
+        "  - name: Wait\n"
+        "    shell: {run: \"trap '' INT; sleep 20; touch /done\", creates: /done}\n"
+        "    verify:\n      - file: {path: /done}\n"
+    )
+    child = pexpect.spawn(
+        ENVSETUP,
+        ["apply", "slow", "-t", f"@chroot{bookworm.path}"],
+        dimensions=(40, 100),
+        env=base_env(directory.parent),
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect("Wait")
+    time.sleep(1)
+    child.sendintr()  # the first waits for the step (which ignores Ctrl-C) to finish
+    child.expect("Ctrl-C again to abort now")
+    asked = time.monotonic()
+    child.sendintr()  # the second aborts now
+    rest = child.read()
+    child.close()
+    assert child.exitstatus == 130
+    assert time.monotonic() - asked < 10  # not after the 20 s step
+    assert "KeyboardInterrupt" not in rest and "Traceback" not in rest
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", rest)  # no gevent timestamps
+    assert screen_lines(rest)[-1] == (
+        "envsetup: interrupted; the step that was running may be incomplete. "
+        "Run the same command again to finish."
+    )
