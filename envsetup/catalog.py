@@ -38,6 +38,8 @@ def available_recipes() -> dict[str, Path]:
 
 
 def find_recipe(name_or_path: str) -> Path:
+    from envsetup.suggest import did_you_mean
+
     """Resolve a recipe name or a path to a YAML file (or a directory holding recipe.yaml)."""
     candidate = Path(name_or_path)
     if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
@@ -49,7 +51,7 @@ def find_recipe(name_or_path: str) -> Path:
     found = available_recipes()
     if name_or_path not in found:
         raise RecipeError(
-            f"unknown recipe '{name_or_path}'",
+            f"unknown recipe '{name_or_path}'{did_you_mean(name_or_path, found)}",
             fix=f"available: {', '.join(sorted(found)) or 'none'} (see `envsetup list`)",
         )
     return found[name_or_path]

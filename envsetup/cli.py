@@ -19,15 +19,45 @@ from envsetup.errors import EXIT_CRASHED, EXIT_INTERRUPTED, EnvsetupError, Usage
 if TYPE_CHECKING:
     from envsetup.stepping import Mode
 
-EPILOG = """\b
-Exit codes:
+
+def _epilog(examples: str, codes: str) -> str:
+    """A command's --help epilog: examples to copy, then its own exit codes."""
+    return f"\b\nExamples:\n{examples}\n\n\b\nExit codes:\n{codes}"
+
+
+EPILOG = _epilog(
+    "  envsetup list\n"
+    "  sudo envsetup apply ubuntu-java17\n"
+    "  envsetup apply ubuntu-java17 -t dev@build-1 --set headless=true\n"
+    "  envsetup doctor",
+    "  0  ok; 1  a step or check failed; 2  invalid input or platform;\n"
+    "  3  target unreachable; 4  envsetup itself failed; 130  interrupted\n"
+    "  (each command's --help lists its own)",
+)
+_RUN_CODES = """\
   0  every step and check ok (pending allowed)
   1  a step or a verify check failed
   2  invalid input (usage, recipe, variable) or unsupported platform; nothing changed
   3  target unreachable or authentication failed
   4  envsetup itself failed (an unexpected error; -v shows the traceback)
-  130 interrupted
-"""
+  130 interrupted"""
+_READ_CODES = """\
+  0  every check ok (pending allowed)
+  1  a check failed
+  2  invalid input (usage, recipe, variable) or unsupported platform
+  3  target unreachable or authentication failed
+  4  envsetup itself failed (-v shows the traceback)
+  130 interrupted"""
+_LIST_CODES = """\
+  0  listed
+  2  a recipe could not be read
+  4  envsetup itself failed (-v shows the traceback)"""
+_DOCTOR_CODES = """\
+  0  nothing failed (warnings allowed, unless --strict)
+  1  a check failed (or, with --strict, warned); --explain: no known symptom matched
+  2  invalid input
+  3  target unreachable or authentication failed
+  4  envsetup itself failed (-v shows the traceback)"""
 TARGETS_HELP = (
     "Where to run: @local (default), @chroot/PATH, @docker/NAME, @vagrant/NAME or "
     "[ssh://][USER@]HOST[:PORT] (~/.ssh/config aliases work). Repeatable."
@@ -47,6 +77,20 @@ def _fail(exc: EnvsetupError, as_json: bool) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
+def _interrupted_message() -> str:
+    """What an abort left: apt's state where an install was running, else a general word."""
+    start = "\r\x1b[2K" if sys.stderr.isatty() else "\n"  # over the terminal's "^C"
+    apt = sys.modules.get("envsetup.apt_progress")
+    left = {name: reader.left_behind() for name, reader in getattr(apt, "ACTIVE", {}).items()}
+    lines = [f"envsetup: interrupted on {name}: {text}" for name, text in left.items() if text]
+    if not lines:
+        lines = [
+            "envsetup: interrupted; the step that was running may be incomplete. "
+            "Run the same command again to finish."
+        ]
+    return start + "\n".join(lines)
+
+
 @contextmanager
 def errors_handled(as_json: bool = False, verbose: bool = False) -> Iterator[None]:
     """Turn envsetup errors into one message and their exit code; Ctrl-C into 130."""
@@ -55,11 +99,7 @@ def errors_handled(as_json: bool = False, verbose: bool = False) -> Iterator[Non
     except EnvsetupError as exc:
         _fail(exc, as_json)
     except KeyboardInterrupt:
-        click.echo(
-            "\nenvsetup: interrupted; the step that was running may be incomplete. "
-            "Run the same command again to finish.",
-            err=True,
-        )
+        click.echo(_interrupted_message(), err=True)
         sys.exit(EXIT_INTERRUPTED)
     except click.exceptions.Exit:
         raise
@@ -93,17 +133,35 @@ def errors_handled(as_json: bool = False, verbose: bool = False) -> Iterator[Non
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envsetup")
 @click.option("-v", "--verbose", is_flag=True, help="Show pyinfra's own log and tracebacks.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour: auto is on for a terminal, off with NO_COLOR set, on with FORCE_COLOR.",
+)
 @click.pass_context
-def main(ctx: click.Context, verbose: bool) -> None:
+def main(ctx: click.Context, verbose: bool, color: str) -> None:
     """Set up developer machines from declarative recipes, and prove each step worked.
 
     Recipes are applied idempotently through pyinfra; every step is followed by
     verify checks that run on the target and report ok, failed or pending.
     """
-    ctx.obj = {"verbose": verbose}
+    ctx.obj = {"verbose": verbose, "color": color}
 
 
-@main.command("list")
+def _screen(ctx: click.Context, stream: Any = None) -> Any:
+    from envsetup.output import Screen
+
+    return Screen.of(stream or sys.stdout, (ctx.find_root().obj or {}).get("color", "auto"))
+
+
+@main.command(
+    "list",
+    epilog=_epilog(
+        "  envsetup list\n  ENVSETUP_RECIPES=~/my-recipes envsetup list --json", _LIST_CODES
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def list_command(as_json: bool) -> None:
     """List the recipes envsetup knows (built-in and $ENVSETUP_RECIPES)."""
@@ -121,7 +179,12 @@ def list_command(as_json: bool) -> None:
         click.echo(f"{entry['name']:<{width}}  {text}")
 
 
-@main.command("show")
+@main.command(
+    "show",
+    epilog=_epilog(
+        "  envsetup show ubuntu-java17\n  envsetup show ubuntu-java17 --json", _LIST_CODES
+    ),
+)
 @click.argument("recipe")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def show_command(recipe: str, as_json: bool) -> None:
@@ -153,6 +216,12 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "as_json",
             is_flag=True,
             help="Print one JSON document on stdout, no progress.",
+        ),
+        click.option(
+            "--diff/--no-diff",
+            "diff",
+            default=None,
+            help="Show what changes in each edited file (default: on a terminal).",
         ),
         click.option(
             "--junit",
@@ -188,6 +257,7 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
 
     as_json, verbose = kw["as_json"], ctx.obj["verbose"]
     live = not as_json and sys.stderr.isatty()
+    screen = _screen(ctx)
     if concurrency.needed(len(kw["targets"]), kw["inventory"] is not None, live):
         concurrency.patch_standard_library()  # before the engine imports pyinfra
 
@@ -210,8 +280,14 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
     gc.enable()
 
     progress: Any = None
+    names = _typed_names(kw["targets"])
     if not as_json:
-        progress = TerminalProgress() if live else LineProgress()
+        read_only = mode == "verify"
+        progress = (
+            TerminalProgress(names=names, screen=_screen(ctx, sys.stderr), read_only=read_only)
+            if live
+            else LineProgress(names=names, read_only=read_only)
+        )
     with errors_handled(as_json, verbose):
         try:
             request = build_request(
@@ -240,11 +316,40 @@ def _run(mode: Mode, ctx: click.Context, **kw: Any) -> None:
     if as_json:
         click.echo(to_json(report.as_json()))
     else:
-        click.echo(render_report(report))
+        diffs = kw["diff"] if kw["diff"] is not None else mode == "plan" or sys.stdout.isatty()
+        click.echo(render_report(report, screen, diffs))
+        _host_keys_note()
     _ci_reports(report, kw["junit"])
     if kw.get("restart"):
         _restart(request, report)
     sys.exit(report.exit_code)
+
+
+def _typed_names(targets: tuple[str, ...]) -> dict[str, str]:
+    """pyinfra's name of each target, to the text typed for it (user and port included)."""
+    from envsetup.errors import EnvsetupError as Invalid
+    from envsetup.targets import parse_target
+
+    names = {}
+    for text in targets:
+        try:
+            spec = parse_target(text)
+        except Invalid:
+            continue  # reported when the request is built
+        names[spec.name] = text.removeprefix("ssh://")
+    return names
+
+
+def _host_keys_note() -> None:
+    """Say which new host keys were accepted (StrictHostKeyChecking accept-new)."""
+    from envsetup.engine.failures import HOST_KEYS
+
+    for host in HOST_KEYS.hosts:
+        click.echo(
+            f"Note: accepted the new host key of {host} and added it to ~/.ssh/known_hosts "
+            f"(ssh-keygen -F '{host}' shows it)",
+            err=True,
+        )
 
 
 def _ci_reports(report: Any, junit: str | None) -> None:
@@ -295,15 +400,20 @@ def stop_on_interrupt(flag: Any) -> Iterator[None]:
 
     import gevent
 
-    def first(*_: Any) -> None:
+    main_greenlet = gevent.getcurrent()
+
+    def on_interrupt(*_: Any) -> None:
+        if flag.is_set():  # the second: abort now, in the main greenlet, where it waits
+            main_greenlet.throw(KeyboardInterrupt)
+            return
         flag.set()
         click.echo(
             "\nenvsetup: stopping after the running step (Ctrl-C again to abort now)", err=True
         )
-        handler.cancel()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    handler = gevent.signal_handler(signal.SIGINT, first)
+    # one gevent handler for both: cancelling it and installing Python's own in between
+    # raced with libev, which resets the signal to its default when it stops watching
+    handler = gevent.signal_handler(signal.SIGINT, on_interrupt)
     try:
         yield
     finally:
@@ -329,7 +439,15 @@ def _ask_password(prompt: str) -> str | None:
         return None
 
 
-@main.command("plan", epilog=EPILOG)
+@main.command(
+    "plan",
+    epilog=_epilog(
+        "  envsetup plan ubuntu-java17\n"
+        "  envsetup plan ubuntu-java17 -t dev@build-1:2222 --set headless=true\n"
+        "  envsetup plan hf-transformers --json > plan.json",
+        _READ_CODES,
+    ),
+)
 @run_options
 @click.pass_context
 def plan_command(ctx: click.Context, /, **kw: Any) -> None:
@@ -337,7 +455,17 @@ def plan_command(ctx: click.Context, /, **kw: Any) -> None:
     _run("plan", ctx, **kw)
 
 
-@main.command("apply", epilog=EPILOG)
+@main.command(
+    "apply",
+    epilog=_epilog(
+        "  sudo envsetup apply ubuntu-java17\n"
+        "  envsetup apply ubuntu-java17 -t dev@build-1 -t dev@build-2\n"
+        "  envsetup apply ubuntu-java17 --set headless=true --no-diff\n"
+        "  envsetup apply wsl-systemd --restart\n"
+        '  echo "$PASS" | envsetup apply ubuntu-java17 -t dev@build-1 --sudo-password-stdin',
+        _RUN_CODES,
+    ),
+)
 @run_options
 @click.pass_context
 @click.option(
@@ -353,7 +481,14 @@ def apply_command(ctx: click.Context, /, **kw: Any) -> None:
     _run("apply", ctx, **kw)
 
 
-@main.command("verify", epilog=EPILOG)
+@main.command(
+    "verify",
+    epilog=_epilog(
+        "  envsetup verify ubuntu-java17\n"
+        "  envsetup verify ubuntu-java17 -t dev@build-1 --junit verify.xml",
+        _READ_CODES,
+    ),
+)
 @run_options
 @click.pass_context
 def verify_command(ctx: click.Context, /, **kw: Any) -> None:
@@ -361,7 +496,14 @@ def verify_command(ctx: click.Context, /, **kw: Any) -> None:
     _run("verify", ctx, **kw)
 
 
-@main.command("remove", epilog=EPILOG)
+@main.command(
+    "remove",
+    epilog=_epilog(
+        "  sudo envsetup remove ubuntu-java17\n"
+        "  envsetup remove ollama-llama3 -t dev@gpu-1 --purge",
+        _RUN_CODES,
+    ),
+)
 @run_options
 @click.pass_context
 @click.option("--purge", is_flag=True, help="Also delete data the recipe keeps (e.g. caches).")
@@ -370,7 +512,17 @@ def remove_command(ctx: click.Context, /, **kw: Any) -> None:
     _run("remove", ctx, **kw)
 
 
-@main.command("doctor", epilog=EPILOG)
+@main.command(
+    "doctor",
+    epilog=_epilog(
+        "  envsetup doctor\n"
+        "  envsetup doctor -t dev@build-1 --json\n"
+        "  envsetup doctor --explain 'E: Unable to locate package openjdk-17-jdk'\n"
+        "  apt-get install foo 2>&1 | envsetup doctor --explain -\n"
+        "  envsetup doctor --fix",
+        _DOCTOR_CODES,
+    ),
+)
 @click.option("-t", "--target", help="Diagnose this target instead of this machine (read-only).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON document.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
@@ -410,22 +562,39 @@ def doctor_command(
             from envsetup.doctor.symptoms import explain as match
 
             text = sys.stdin.read() if explain == "-" else explain
-            found = match(text)
+            found = match(text, _explain_context(target))
             if as_json:
                 click.echo(
                     to_json(
-                        {"symptoms": [{"id": s.id, "cause": s.cause, "fix": s.fix} for s in found]}
+                        {
+                            "symptoms": [
+                                {"id": s.id, "cause": s.cause_for(text), "fix": s.fix_for(text)}
+                                for s in found
+                            ]
+                        }
                     )
                 )
             else:
-                click.echo(render_symptoms(text, found))
+                click.echo(render_symptoms(text, found, _screen(ctx)))
             sys.exit(0 if found else 1)
         report = doctor(target)
         if apply_fixes and report.fixes():
             _apply_fixes(report.fixes(), target, yes)
             report = doctor(target)
-    click.echo(to_json(report.as_json()) if as_json else render_doctor(report))
+    click.echo(
+        to_json(report.as_json()) if as_json else render_doctor(report, _screen(ctx), target)
+    )
     sys.exit(report.exit_code(strict))
+
+
+def _explain_context(target: str | None) -> Any:
+    """This machine's facts for --explain (None for another target: every cause counts)."""
+    if target not in (None, "@local"):
+        return None
+    from envsetup.doctor.machine import LocalMachine
+    from envsetup.doctor.symptoms import context_of
+
+    return context_of(LocalMachine())
 
 
 def _apply_fixes(fixes: list[str], target: str | None, yes: bool) -> None:

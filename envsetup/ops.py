@@ -23,6 +23,7 @@ from pyinfra.operations import apt
 from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
 
 from envsetup import target_files
+from envsetup.apt_progress import STATUS_FD, Streamed, with_status_pipe
 from envsetup.owner import as_owner_of
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 from envsetup.target_files import FileRefused, Refusal, TargetFile
@@ -213,6 +214,8 @@ def apt_packages(
     A dpkg run that was killed half way is finished first (``dpkg --configure -a``).
     """
     install = "install --no-install-recommends" if no_recommends else "install"
+    # apt's status lines stream back as progress (envsetup.apt_progress)
+    install = f"{STATUS_FD} {install}"
     interrupted = host.get_fact(DpkgInterrupted)
     commands = list(
         ensure_packages(
@@ -221,18 +224,23 @@ def apt_packages(
             host.get_fact(DebPackagesNamed, names=sorted({_name(p) for p in packages})),
             present,
             install_command=_apt(install),
-            uninstall_command=_apt("remove"),
+            uninstall_command=_apt(f"{STATUS_FD} remove"),
             upgrade_command=_apt(install),
             version_join="=",
         )
     )
     if interrupted:
-        yield "DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a"
+        yield Streamed(  # its status lines say what it finished (envsetup.apt_progress)
+            with_status_pipe(
+                "DEBIAN_FRONTEND=noninteractive dpkg --status-fd 3 --force-confdef "
+                "--force-confold --configure -a"
+            )
+        )
     elif not commands:
         return
     if update and present and commands:
         yield from apt.update._inner(cache_time=cache_time)
-    yield from commands
+    yield from (Streamed(with_status_pipe(command)) for command in commands)
 
 
 class FileSha256(FactBase[str | None]):

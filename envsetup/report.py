@@ -93,6 +93,7 @@ class TargetReport:
     recipes: list[RecipeReport] = field(default_factory=list)
     restarts: list[dict[str, str]] = field(default_factory=list)  # pending until these run
     warnings: list[str] = field(default_factory=list)  # preflight checks marked warn that failed
+    label: str | None = None  # the target as typed: user, host and port (None: as ``target``)
 
     @property
     def steps(self) -> list[StepReport]:
@@ -155,6 +156,7 @@ class RunReport:
             "targets": [
                 {
                     "target": target.target,
+                    "label": target.label or target.target,
                     "platform": target.platform,
                     "error": target.error,
                     "restarts": target.restarts,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from envsetup.engine import Connection, Engine
+from envsetup.engine.failures import typed_name
 from envsetup.engine.lock import apply_lock
 from envsetup.errors import (
     EXIT_FAILED,
@@ -112,6 +113,8 @@ def run(mode: Mode, request: Request, listener: Listener | None = None) -> RunRe
                     conn.name, error=f"unexpected error: {result!r}", error_exit=EXIT_FAILED
                 )
             ordered.append(result)
+        for host, result in zip(engine.state.inventory, ordered):
+            result.label = typed_name(host.name, host.data)
         if request.known is not None:
             for conn in connections:
                 if conn.confirmed and conn.info.get("uid") == "0":

@@ -26,6 +26,7 @@ from envsetup.errors import RecipeError, VariableError
 from envsetup.kinds import Field
 from envsetup.paths import display_path
 from envsetup.steps import STEP_KINDS
+from envsetup.suggest import did_you_mean
 from envsetup.templates import TEMPLATE_GLOBALS, template_names
 
 VAR_TYPES = ("str", "bool", "int", "path", "list")
@@ -389,7 +390,8 @@ def _check_mapping(
         if key not in fields:
             raise doc.error(
                 (*path, key),
-                f"unknown key '{key}' (expected one of: {', '.join(sorted(fields))})",
+                f"unknown key '{key}'{did_you_mean(key, fields)} "
+                f"(expected one of: {', '.join(sorted(fields))})",
             )
     out: dict[str, Any] = {}
     for key, spec in fields.items():
@@ -419,7 +421,8 @@ def _check_templates(doc: Document, path: Path_, value: Any, known: set[str]) ->
         if unknown:
             raise doc.error(
                 path,
-                f"unknown variable '{unknown[0]}' in template "
+                f"unknown variable '{unknown[0]}' in template"
+                f"{did_you_mean(unknown[0], known - {'target'})} "
                 f"(declared: {', '.join(sorted(known - {'target'})) or 'none'}; "
                 "target facts: target.distro, target.version, target.arch, target.user)",
             )
@@ -466,7 +469,9 @@ def parse_recipe(text: str, path: Path) -> Recipe:
     for key in data:
         if key not in _TOP_KEYS:
             raise doc.error(
-                (key,), f"unknown key '{key}' (expected one of: {', '.join(_TOP_KEYS)})"
+                (key,),
+                f"unknown key '{key}'{did_you_mean(key, _TOP_KEYS)} "
+                f"(expected one of: {', '.join(_TOP_KEYS)})",
             )
     for key in ("name", "summary", "steps"):
         if key not in data:
@@ -541,7 +546,8 @@ def _parse_vars(doc: Document, raw: Any) -> dict[str, Var]:
             if key not in _VAR_FIELDS:
                 raise doc.error(
                     (*path, key),
-                    f"unknown key '{key}' (expected one of: {', '.join(_VAR_FIELDS)})",
+                    f"unknown key '{key}'{did_you_mean(key, _VAR_FIELDS)} "
+                    f"(expected one of: {', '.join(_VAR_FIELDS)})",
                 )
         if "type" not in spec:
             raise doc.error(path, "missing required key 'type'")
@@ -654,7 +660,8 @@ def _parse_steps(doc: Document, section: str, raw: Any, known: set[str]) -> tupl
             if key not in STEP_KINDS:
                 raise doc.error(
                     (*path, key),
-                    f"unknown key '{key}' (step kinds: {', '.join(sorted(STEP_KINDS))}; "
+                    f"unknown key '{key}'{did_you_mean(key, [*STEP_KINDS, *_STEP_COMMON])} "
+                    f"(step kinds: {', '.join(sorted(STEP_KINDS))}; "
                     f"other keys: {', '.join(sorted(_STEP_COMMON))})",
                 )
         if len(kinds) != 1:
@@ -717,7 +724,11 @@ def _parse_check(
         raise doc.error(path, f"a check is a mapping with one kind ({kinds})")
     kind = named[0]
     if kind not in CHECK_KINDS:
-        raise doc.error((*path, kind), f"unknown check kind '{kind}' (expected one of: {kinds})")
+        raise doc.error(
+            (*path, kind),
+            f"unknown check kind '{kind}'{did_you_mean(kind, CHECK_KINDS)} "
+            f"(expected one of: {kinds})",
+        )
     given = _short_form(CHECK_KINDS[kind], item[kind])
     args = _check_mapping(doc, (*path, kind), given, CHECK_KINDS[kind].fields, kind)
     validate = getattr(CHECK_KINDS[kind], "validate", None)

@@ -109,7 +109,7 @@ def run_step(
         report.status = "unchanged"
         held.hold(recipe, prepared, report)
         return False
-    report.status = "changed"
+    report.status, report.diff = "changed", outcome.diff
     if prepared.on_change:
         then = Op("envsetup.ops.guarded_shell", {"run": prepared.on_change})
         after = engine.run_action(conn, then, dry=False)

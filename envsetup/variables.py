@@ -41,8 +41,11 @@ def resolve_overrides(
         owners = [recipe for recipe in recipes if key in recipe.vars]
         if not owners:
             declared = sorted({f"{r.name}.{v}" for r in recipes for v in r.vars})
+            from envsetup.suggest import did_you_mean
+
+            names = {v for r in recipes for v in r.vars}
             raise VariableError(
-                f"unknown variable '{key}'",
+                f"unknown variable '{key}'{did_you_mean(key, names)}",
                 fix=f"variables you can set: {', '.join(declared) or 'none'}",
             )
         for recipe in owners:

@@ -49,11 +49,14 @@ class CommandCheck:
     def evaluate(args: dict[str, Any], status: int, output: str) -> ProbeResult:
         if status != args["status"]:
             return ProbeResult(
-                "failed", f"exit status {status}, expected {args['status']}: {last_lines(output)}"
+                "failed",
+                f"expected exit status {args['status']}, found {status}: {last_lines(output)}",
             )
         pattern = args.get("output")
         if pattern and not re.search(pattern, output, re.MULTILINE):
-            return ProbeResult("failed", f"output does not match /{pattern}/: {last_lines(output)}")
+            return ProbeResult(
+                "failed", f"expected output matching {pattern!r}, found: {last_lines(output)}"
+            )
         return ProbeResult("ok", f"exit status {status}")
 
     @staticmethod

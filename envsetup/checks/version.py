@@ -55,7 +55,9 @@ class VersionCheck:
         match = re.search(args["regex"], output, re.MULTILINE)
         if not match:
             return ProbeResult(
-                "failed", f"no version matching /{args['regex']}/ in: {last_lines(output)}"
+                "failed",
+                f"expected a version {args['spec']} from `{args['run']}`, found none in its "
+                f"output: {last_lines(output)}",
             )
         text = match.group(1) if match.groups() else match.group(0)
         try:

@@ -29,8 +29,13 @@ from envsetup import ops
 from envsetup.editors import EditRefused
 from envsetup.engine import sudo
 from envsetup.engine.facts import CHECK_TIMEOUT, FactCache
-from envsetup.engine.failures import explain_connect_error, explain_failure
-from envsetup.engine.lines import LINES
+from envsetup.engine.failures import (
+    HOST_KEYS,
+    explain_connect_error,
+    explain_failure,
+    quiet_libraries,
+)
+from envsetup.engine.lines import LINES, streamed
 from envsetup.errors import TargetError
 from envsetup.fetch import FetchError, checksum_from_list, discard, fetch, obtain, read_small
 from envsetup.kinds import Action, Fetch, FileEdit, Op, Stream, Unpack
@@ -85,8 +90,10 @@ def quiet_pyinfra(verbose: bool) -> None:
         pyinfra_logger.addHandler(handler)
         pyinfra_logger.setLevel(logging.INFO)
     else:
-        pyinfra_logger.addHandler(logging.NullHandler())
-        pyinfra_logger.setLevel(logging.CRITICAL + 1)
+        pyinfra_logger.addHandler(HOST_KEYS)  # only notes accepted host keys
+        pyinfra_logger.setLevel(logging.WARNING)
+    quiet_libraries(verbose)
+    HOST_KEYS.hosts.clear()  # this run's
 
 
 class _State(State):
@@ -225,9 +232,9 @@ class Engine:
         try:
             host.connect(show_errors=False, raise_exceptions=True)
         except ConnectError as exc:
-            raise TargetError(explain_connect_error(host.name, str(exc))) from None
+            raise TargetError(explain_connect_error(host.name, str(exc), host.data)) from None
         except Exception as exc:  # paramiko and OS errors
-            raise TargetError(explain_connect_error(host.name, str(exc))) from None
+            raise TargetError(explain_connect_error(host.name, str(exc), host.data)) from None
         self.state.activate_host(host)
         conn = Connection(host.name, host, FactCache(self.state, host))
         known = self._known_root(host.name)
@@ -425,7 +432,7 @@ class Engine:
         elif isinstance(action, Stream):
             outcome = self._run_stream(conn, action, dry, progress or (lambda _t: None), go_ahead)
         else:
-            outcome = self._run_op(conn, action, dry, go_ahead)
+            outcome = self._run_op(conn, action, dry, go_ahead, progress)
         if not dry and (outcome.changed or outcome.error):
             conn.forget()  # what was read before may be out of date now
         return outcome
@@ -570,6 +577,7 @@ class Engine:
         action: Op | FileEdit,
         dry: bool,
         go_ahead: Callable[[], bool] = lambda: True,
+        progress: Callable[[str], None] | None = None,
     ) -> ActionOutcome:
         op_func, kwargs = _resolve(action)
         try:
@@ -583,7 +591,12 @@ class Engine:
                     return ActionOutcome(False)
                 if not go_ahead():
                     return HELD
-                ok = run_host_op(self.state, conn.host, meta._hash)
+                diff = self._diff(conn, action)  # what the file was, before it changes
+                with streamed(conn, action, progress) as reader:
+                    ok = run_host_op(self.state, conn.host, meta._hash)
+                left = None
+                if reader is not None:  # an apt run says what it repaired, or left
+                    diff, left = reader.repair_note(), reader.left_behind()
         except (PyinfraError, FileRefused, EditRefused) as exc:
             return ActionOutcome(False, error=str(exc))
         except Exception as exc:  # a fact that failed to parse, an editor that refused
@@ -592,8 +605,10 @@ class Engine:
             output = "\n".join((meta.stderr_lines or meta.stdout_lines)[-15:])
             if not output and meta._commands:  # e.g. a file upload, which prints nothing
                 output = f"this failed, with no output: {meta._commands[-1]}"
+            if left:
+                output += f"\nIt left {left}"
             return ActionOutcome(False, error=explain_failure(output))
-        return ActionOutcome(meta.did_change())
+        return ActionOutcome(meta.did_change(), diff)
 
     def _diff(self, conn: Connection, action: Action) -> str | None:
         if not isinstance(action, FileEdit):

@@ -48,3 +48,34 @@ class LineRoutes:
 
 
 LINES = LineRoutes()
+
+
+@contextlib.contextmanager
+def streamed(conn: Any, action: Any, progress: Callable[[str], None] | None) -> Iterator[Any]:
+    """While ``action`` runs on ``conn``, its streamed lines go to its reader (if it has
+    one: see ``apt_progress.READERS``), and what the reader says to ``progress``.
+
+    Yields the reader (None: the action has none). It stays in ``apt_progress.ACTIVE``
+    when the run is interrupted (Ctrl-C), so that the interruption can say what it left.
+    """
+    from envsetup.apt_progress import ACTIVE, READERS
+
+    factory = READERS.get(getattr(action, "name", ""))
+    if factory is None:
+        yield None
+        return
+    reader = factory()
+
+    def on_line(line: str) -> None:
+        text = reader.feed(line)
+        if text and progress is not None:
+            progress(text)
+
+    ACTIVE[conn.name] = reader
+    try:
+        with LINES.routed(conn.host, on_line):
+            yield reader
+    except Exception:
+        ACTIVE.pop(conn.name, None)
+        raise
+    ACTIVE.pop(conn.name, None)

@@ -232,7 +232,8 @@ def test_inventory_runs_hosts_in_parallel_and_reports_the_unreachable(
         report = by_target[f"@chroot{root.path}"]
         assert report["error"] is None
         assert [s["status"] for s in report["recipes"][0]["steps"]] == ["would change"] * 3, report
-    assert by_target["127.0.0.1"]["error"].startswith("cannot connect to 127.0.0.1: ")
+    error = by_target["127.0.0.1"]["error"]
+    assert error.startswith(f"cannot connect to root@127.0.0.1:{closed}: ")
 
 
 def test_sudo_password_needed_but_not_given_exit_3(

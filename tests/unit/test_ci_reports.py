@@ -92,5 +92,5 @@ def test_cli_writes_junit_and_summary(tmp_path: Path, monkeypatch: pytest.Monkey
     )
     assert result.exit_code == 3
     SCHEMA.validate(junit.read_text())
-    assert "cannot connect to 127.0.0.1" in junit.read_text()
+    assert "cannot connect to root@127.0.0.1:1" in junit.read_text()
     assert summary.read_text().startswith("### envsetup verify: ❌ failed")

@@ -48,7 +48,7 @@ def test_wrong_variable_exit_2_before_connecting() -> None:
     )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "envsetup: error: unknown variable 'headles'",
+        "envsetup: error: unknown variable 'headles', did you mean 'headless'?",
         "Fix: variables you can set: ubuntu-java17.headless, ubuntu-java17.java_home, "
         "ubuntu-java17.jinfo, ubuntu-java17.login_user",
     ]
@@ -80,7 +80,8 @@ def test_unreachable_host_exit_3() -> None:
     doc = json.loads(result.stdout)
     assert doc["ok"] is False
     error = doc["targets"][0]["error"]
-    assert error.startswith("cannot connect to 127.0.0.1: ")
+    assert error.startswith(f"cannot connect to root@127.0.0.1:{port}: ")
+    assert "[Errno" not in error
     assert error.endswith("(check that the host is up and that sshd listens on that port)")
 
 

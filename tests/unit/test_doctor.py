@@ -19,7 +19,7 @@ from envsetup.doctor import checks_java, checks_ollama, checks_platform, checks_
 from envsetup.doctor.machine import LocalMachine
 from envsetup.doctor.model import Finding
 from envsetup.doctor.run import run_checks
-from envsetup.doctor.symptoms import explain
+from envsetup.doctor.symptoms import Context, context_of, explain
 from tests.helpers import build_file_tree, envsetup
 
 # Captured on Debian 12 (this project's CI machine), openjdk-17-jdk 17.0.15+6-1~deb12u1.
@@ -277,11 +277,22 @@ class FakeOllama(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def ollama_api() -> Iterator[str]:
+    """The fake API, served until the test ends: a loop with a stop flag and a bounded
+    join, never ``shutdown()``, which waits forever where ``serve_forever`` never ran
+    (it hung the suite once, after a failed request)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOllama)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server.timeout = 0.05
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            server.handle_request()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    stop.set()
+    thread.join(timeout=5)
     server.server_close()
 
 
@@ -363,7 +374,101 @@ def test_crashing_and_slow_checks_never_take_the_doctor_down(tmp_path: Path) -> 
     ],
 )
 def test_known_symptoms(text: str, symptom: str) -> None:
-    assert [s.id for s in explain(text)] == [symptom]
+    assert [s.id for s in explain(text, Context(wsl=True, systemd=False))] == [symptom]
+
+
+NO_SYSTEMD = "System has not been booted with systemd as init system (PID 1). Can't operate."
+
+
+@pytest.mark.parametrize(
+    ("context", "ids"),
+    [
+        (Context(wsl=True, systemd=False), ["wsl-no-systemd"]),
+        (Context(wsl=False, systemd=False), ["container-no-systemd"]),
+        # systemd runs here: the message came from elsewhere, so every cause is named
+        (Context(wsl=False, systemd=True), ["wsl-no-systemd", "container-no-systemd"]),
+        (None, ["wsl-no-systemd", "container-no-systemd"]),
+    ],
+)
+def test_systemd_symptom_depends_on_the_machine(context: Context | None, ids: list[str]) -> None:
+    assert [s.id for s in explain(NO_SYSTEMD, context)] == ids
+
+
+@pytest.mark.parametrize(
+    ("text", "symptom", "cause", "fix"),
+    [
+        (
+            "E: Unable to locate package openjdk-17-jdk",
+            "apt-no-package",
+            "apt knows no package openjdk-17-jdk: ",
+            "sudo apt-get update, then install again; if it is still missing, "
+            "apt-cache search openjdk-17-jdk shows what this release has",
+        ),
+        (
+            "E: Package 'python3-venv' has no installation candidate",
+            "apt-no-package",
+            "apt knows no package python3-venv: ",
+            "sudo apt-get update",
+        ),
+        (
+            "E: Sub-process /usr/bin/dpkg returned an error code (1)",
+            "apt-dpkg-error",
+            "a package's install script failed",
+            "sudo dpkg --configure -a",
+        ),
+        (
+            "W: GPG error: https://x stable InRelease: The following signatures couldn't be "
+            "verified because the public key is not available: NO_PUBKEY 0123ABCD",
+            "apt-no-pubkey",
+            "a repository is signed",
+            "signed-by=",
+        ),
+        (
+            "ERROR: No matching distribution found for torch==9.9",
+            "pip-no-version",
+            "pip found no release of torch==9.9",
+            "pip index versions torch==9.9",
+        ),
+        (
+            "The virtual environment was not created successfully because ensurepip is not "
+            "available.",
+            "venv-missing",
+            "Debian and Ubuntu ship venv",
+            "sudo apt-get install python3-venv",
+        ),
+        (
+            "dev is not in the sudoers file.  This incident will be reported.",
+            "sudo-not-sudoer",
+            "dev may not use sudo",
+            "usermod -aG sudo dev",
+        ),
+        (
+            "sudo: a terminal is required to read the password; either use the -S option",
+            "sudo-no-tty",
+            "sudo wants a password",
+            "--sudo-password-stdin",
+        ),
+        (
+            "Failed to start ollama.service: Unit ollama.service not found.",
+            "systemd-unit-missing",
+            "systemd knows no unit ollama:",
+            "systemctl list-unit-files | grep ollama",
+        ),
+        (
+            "Job for ollama.service failed because the control process exited with error code.",
+            "systemd-start-failed",
+            "the service ollama.service started and exited",
+            "journalctl -u ollama.service",
+        ),
+    ],
+)
+def test_explain_names_the_cause_and_the_exact_fix(
+    text: str, symptom: str, cause: str, fix: str
+) -> None:
+    found = explain(text, Context(wsl=False, systemd=True))
+    assert [s.id for s in found] == [symptom]
+    assert found[0].cause_for(text).startswith(cause) or cause in found[0].cause_for(text)
+    assert fix in found[0].fix_for(text)
 
 
 def test_doctor_cli_explain_and_json() -> None:
@@ -373,7 +478,12 @@ def test_doctor_cli_explain_and_json() -> None:
         "System has not been booted with systemd as init system (PID 1). Can't operate.",
     )
     assert result.exit_code == 0
-    assert "fix: envsetup apply wsl-systemd --restart" in result.stdout
+    here = context_of(LocalMachine())
+    if here.wsl and not here.systemd:
+        assert "fix: envsetup apply wsl-systemd --restart" in result.stdout
+    elif not here.systemd:  # a container or chroot, as a CI job often is
+        assert result.stdout.startswith("✗ container-no-systemd: ")
+        assert "wsl" not in result.stdout.lower()
     unknown = envsetup("doctor", "--explain", "something else entirely")
     assert unknown.exit_code == 1
     doc = json.loads(envsetup("doctor", "--json").stdout)

@@ -52,5 +52,6 @@ def test_skipped_checks_are_counted_and_do_not_fail_the_run() -> None:
     assert report.exit_code == 0
     assert report.counts()["verify_skipped"] == 1
     assert summary_line(report) == (
-        "2 steps checked; verify: 1 ok, 0 failed, 0 pending, 1 skipped (need root)."
+        "3 checks of 2 steps: 2 ok, 0 failed, 0 pending, 1 skipped (need root); "
+        "nothing was changed."
     )

@@ -77,7 +77,7 @@ def test_overrides_are_checked_before_anything_runs() -> None:
     }
     with pytest.raises(VariableError) as info:
         resolve_overrides([recipe], {"headles": "true"})
-    assert info.value.message == "unknown variable 'headles'"
+    assert info.value.message == "unknown variable 'headles', did you mean 'headless'?"
     assert info.value.fix == "variables you can set: r.headless"
     with pytest.raises(VariableError, match="expected KEY=VALUE"):
         parse_assignments(["novalue"])

@@ -57,7 +57,8 @@ def test_valid_recipe_parses() -> None:
                 '      - file: {path: /etc/environment, contains: "^DEMO="}',
                 "      - file: {path: /etc/environment, contain: x}",
             ),
-            "/r/recipe.yaml:13: steps[0].verify[0].file.contain: unknown key 'contain' "
+            "/r/recipe.yaml:13: steps[0].verify[0].file.contain: unknown key 'contain', "
+            "did you mean 'contains'? "
             "(expected one of: absent, contains, exists, mode, owner, path)",
         ),
         (
@@ -72,7 +73,8 @@ def test_valid_recipe_parses() -> None:
         ),
         (
             VALID.replace("env_file:", "env_fil:"),
-            "/r/recipe.yaml:11: steps[0].env_fil: unknown key 'env_fil' (step kinds: "
+            "/r/recipe.yaml:11: steps[0].env_fil: unknown key 'env_fil', did you mean "
+            "'env_file'? (step kinds: "
             "alternatives, apt, archive, download, env_file, group, ini, ollama_pull, pip, "
             "service, shell, template, torch, user, uv, venv; other keys: implied, name, notice, "
             "on_change, verify, when)",
@@ -83,9 +85,9 @@ def test_valid_recipe_parses() -> None:
         ),
         (
             VALID.replace("{{ user }}", "{{ usr }}"),
-            "/r/recipe.yaml:11: steps[0].env_file.value: unknown variable 'usr' in template "
-            "(declared: user; target facts: target.distro, target.version, target.arch, "
-            "target.user)",
+            "/r/recipe.yaml:11: steps[0].env_file.value: unknown variable 'usr' in template, "
+            "did you mean 'user'? (declared: user; target facts: target.distro, "
+            "target.version, target.arch, target.user)",
         ),
         (
             VALID.replace("type: str", "type: string"),
