@@ -43,10 +43,10 @@ def test_apply_reapply_verify_remove_in_chroot(bookworm: DebianRoot) -> None:
     assert steps["Install OpenJDK 17"]["changed"] is True
     assert steps["JAVA_HOME in /etc/environment"]["changed"] is True
     assert {s["verify"] for s in steps.values()} == {"ok"}
-    # JAVA_HOME replaced in place, the duplicate dropped, every other line kept byte for byte
+    # the definition pam_env obeys (the last) replaced in place; every other byte kept
     assert bookworm.file("/etc/environment").read_text() == EXISTING_ENV.replace(
-        'JAVA_HOME="/opt/old-jdk"', f'JAVA_HOME="{JAVA_HOME}"'
-    ).replace('JAVA_HOME="/opt/duplicate"\n', "")
+        'JAVA_HOME="/opt/duplicate"', f'JAVA_HOME="{JAVA_HOME}"'
+    )
     assert bookworm.run("java -version").stderr.startswith('openjdk version "17.')
     assert bookworm.run("su - root -c 'echo $JAVA_HOME'").stdout.strip() == JAVA_HOME
 
@@ -97,7 +97,7 @@ def test_plan_changes_nothing(bookworm: DebianRoot) -> None:
     assert result.exit_code == 0, result.output
     assert "Plan: 3 of 3 steps would change; nothing was changed." in result.stdout
     assert f'+JAVA_HOME="{JAVA_HOME}"' in result.stdout
-    assert '-JAVA_HOME="/opt/old-jdk"' in result.stdout
+    assert '-JAVA_HOME="/opt/duplicate"' in result.stdout
     assert (
         bookworm.digest(
             "/var/lib/dpkg/status", "/etc/environment", "/var/lib/apt/periodic/update-success-stamp"
