@@ -127,7 +127,8 @@ def test_a_check_that_always_fails_fails_apply_and_verify(tmp_path: Path) -> Non
     assert "~/etc/environment" not in files and "+/etc/environment" not in files
     assert [f for f in files if f.startswith("+/etc/environment.envsetup-")]
     assert phases(doc)["verify"]["problems"] == [
-        "step 'Set a key': check `false` exits 0 failed: exit status 1, expected 0: (no output)"
+        "step 'Set a key': check `false` exits 0 failed: expected exit status 0, found 1: "
+        "(no output)"
     ]
 
 
