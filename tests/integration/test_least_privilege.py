@@ -70,6 +70,7 @@ def test_verify_without_a_password_skips_only_what_needs_root(
         "`hello` prints /^Hello, world!$/": "ok",
         '/etc/environment exists matching /^GREETING="hello"$/': "ok",
         "login session of dev sees GREETING=hello": "ok",  # its own session: no su, no password
+        "GREETING=hello as a login reads /etc/environment": "ok",  # the step's implied check
     }
     assert doc["summary"]["verify_skipped"] == 1
     human = envsetup("verify", LIGHT, "-t", box)
@@ -124,7 +125,7 @@ def test_doctor_as_the_user_reports_no_false_failure(
     recipe = findings["recipe.sudo-light"]
     assert (recipe["status"], recipe["summary"]) == (
         "skip",
-        "sudo-light: 4 checks ok, 1 need root",
+        "sudo-light: 5 checks ok, 1 need root",
     ), recipe
     assert recipe["fix"] is None  # re-applying cannot give the login root's rights
 
@@ -136,4 +137,4 @@ def test_doctor_elevates_only_what_needs_root_where_sudo_needs_no_password(
     result = envsetup("doctor", "-t", "ops-box", "--json")
     findings = {f["id"]: f for f in json.loads(result.stdout)["findings"]}
     recipe = findings["recipe.sudo-light"]
-    assert (recipe["status"], recipe["summary"]) == ("ok", "sudo-light: 5 checks ok"), recipe
+    assert (recipe["status"], recipe["summary"]) == ("ok", "sudo-light: 6 checks ok"), recipe
