@@ -155,7 +155,7 @@ def table(transcript: str) -> dict[str, list[tuple[str, ...]]]:
 
 
 def summary(transcript: str) -> str:
-    lines = [line for line in transcript.splitlines() if re.match(r"^\d+ (steps?|checks?) ", line)]
+    lines = [line for line in transcript.splitlines() if re.match(r"^\d+ (steps?|checks?)\b", line)]
     return lines[-1] if lines else transcript[-2000:]
 
 
