@@ -271,7 +271,11 @@ def test_same_answers_as_root_on_a_terminal_with_two_targets(
                     assert len(asked) == prompts, (phase, out_sudo)
                     assert set(asked) <= {"dev@box-a", "dev@box-b"}
                 rows = table(out_sudo)
-                assert rows == {"box-a": reference, "box-b": reference}, (phase, out, out_sudo)
+                assert rows == {"dev@box-a": reference, "dev@box-b": reference}, (
+                    phase,
+                    out,
+                    out_sudo,
+                )
                 assert code_sudo == code, (phase, out, out_sudo)
                 assert PASSWORD not in out_sudo
         assert watched["found"] == [], watched["found"]
