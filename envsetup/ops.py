@@ -24,6 +24,7 @@ from pyinfra.operations.util.packaging import PkgInfo, ensure_packages
 
 from envsetup import target_files
 from envsetup.apt_progress import STATUS_FD, Streamed, with_status_pipe
+from envsetup.engine import sudo
 from envsetup.owner import as_owner_of
 from envsetup.platforms import TARGET_INFO_COMMAND, parse_target_info
 from envsetup.target_files import FileRefused, Refusal, TargetFile
@@ -263,7 +264,7 @@ def put_verified(src: str, dest: str, sha256: str, mode: str = "0644") -> Iterat
     part = shlex.quote(f"{dest}.envsetup-part")
     directory = shlex.quote(dest.rpartition("/")[0] or "/")
     yield StringCommand(f"mkdir -p {directory} && rm -f {part} && touch {part}")
-    connector = getattr(host.connector, "inner", host.connector)  # under engine.sudo's wrapper
+    connector = sudo.underlying(host.connector)
     if type(connector).__name__ == "ChrootConnector":  # never resolved on this machine
         root = host.connector_data["chroot_directory"]
         yield FunctionCommand(target_files.copy_into_root, (root, f"{dest}.envsetup-part", src), {})

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from envsetup.engine import sudo
 from envsetup.errors import TargetError
 
 DIRECTORY = "/var/lib/envsetup"
@@ -128,7 +129,7 @@ def _elevated(command: str, host: Any, privileges: dict[str, Any]) -> str:
 
 def _start(host: Any, command: str, privileges: dict[str, Any]) -> Holder | None:
     command = _elevated(command, host, privileges)
-    connector = getattr(host.connector, "inner", host.connector)  # under engine.sudo's wrapper
+    connector = sudo.underlying(host.connector)
     kind = type(connector).__name__
     if kind == "SSHConnector":
         return _Channel(connector.client, command)

@@ -53,6 +53,11 @@ printf '%s\n' "$d"
 """
 
 
+def underlying(connector: Any) -> Any:
+    """The connector pyinfra made, under a ``PasswordSudo`` wrapper where there is one."""
+    return connector.inner if isinstance(connector, PasswordSudo) else connector
+
+
 class SudoSetupError(Exception):
     """The private directory for the password could not be made on the target."""
 
